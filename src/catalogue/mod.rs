@@ -1,0 +1,270 @@
+//! The catalogue on disk: one YAML file per server under `servers/`, read leniently (one bad
+//! file never stops the others) and written atomically (temp file + rename), with a stable key
+//! order so that a crawl shows in `git diff` as exactly what changed.
+
+use crate::model::Server;
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Largest catalogue file read, in bytes; a larger one is reported, not loaded.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A catalogue directory.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub root: PathBuf,
+}
+
+/// A file that could not be loaded, with the reason.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// Everything that loaded, and everything that did not.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Servers sorted by slug.
+    pub servers: Vec<Server>,
+    pub errors: Vec<LoadError>,
+}
+
+impl Catalogue {
+    pub fn new(root: impl Into<PathBuf>) -> Catalogue {
+        Catalogue { root: root.into() }
+    }
+
+    /// `<root>/servers`.
+    pub fn servers_dir(&self) -> PathBuf {
+        self.root.join("servers")
+    }
+
+    /// `<root>/servers/<slug>.yaml`.
+    pub fn server_path(&self, slug: &str) -> PathBuf {
+        self.servers_dir().join(format!("{slug}.yaml"))
+    }
+
+    /// Paths of all server files, sorted.
+    pub fn server_files(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.servers_dir();
+        let mut files = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                anyhow::bail!(
+                    "no catalogue at {}: expected a folder {} (use --catalogue DIR)",
+                    self.root.display(),
+                    dir.display()
+                )
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) == Some("yaml") {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Loads every server file in parallel. A file that fails is reported in `errors` and the
+    /// others still load.
+    pub fn load(&self) -> Result<Loaded> {
+        let files = self.server_files()?;
+        let results: Vec<Result<Server, LoadError>> =
+            files.par_iter().map(|p| load_server(p)).collect();
+        let mut loaded = Loaded::default();
+        for r in results {
+            match r {
+                Ok(s) => loaded.servers.push(s),
+                Err(e) => loaded.errors.push(e),
+            }
+        }
+        loaded.servers.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(loaded)
+    }
+
+    /// Loads one server by slug or id.
+    pub fn find(&self, key: &str) -> Result<Server> {
+        let direct = self.server_path(&crate::slug::slugify(key));
+        if crate::slug::slugify(key) == key && direct.is_file() {
+            return load_server(&direct).map_err(|e| anyhow::anyhow!("{e}"));
+        }
+        let loaded = self.load()?;
+        if let Some(s) = loaded
+            .servers
+            .into_iter()
+            .find(|s| s.slug == key || s.id == key || s.name == key)
+        {
+            return Ok(s);
+        }
+        anyhow::bail!(
+            "no server `{key}` in the catalogue at {} (give its slug or id; `toolrisk query --server` lists them)",
+            self.root.display()
+        )
+    }
+
+    /// Writes a server atomically to `servers/<slug>.yaml`.
+    pub fn write(&self, server: &Server) -> Result<PathBuf> {
+        let path = self.server_path(&server.slug);
+        write_server(&path, server)?;
+        Ok(path)
+    }
+}
+
+/// Reads and parses one server file, with an error that names the file, line and field.
+pub fn load_server(path: &Path) -> Result<Server, LoadError> {
+    let err = |message: String| LoadError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let meta = fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(err(format!(
+            "file is {} bytes, over the {} byte limit",
+            meta.len(),
+            MAX_FILE_BYTES
+        )));
+    }
+    let text = fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let server: Server = serde_yaml::from_str(&text).map_err(|e| err(yaml_error(&e)))?;
+    if server.slug != crate::slug::slugify(&server.slug) {
+        return Err(err(format!(
+            "field `slug`: `{}` is not a valid slug (lower-case letters, digits and dashes)",
+            server.slug
+        )));
+    }
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if stem != server.slug {
+        return Err(err(format!(
+            "field `slug`: `{}` does not match the file name `{stem}.yaml`",
+            server.slug
+        )));
+    }
+    Ok(server)
+}
+
+/// A YAML error as `line L column C: message`.
+pub fn yaml_error(e: &serde_yaml::Error) -> String {
+    match e.location() {
+        Some(loc) => {
+            let msg = e.to_string();
+            // The library appends "at line L column C"; say it once, up front.
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            format!("line {} column {}: {}", loc.line(), loc.column(), msg)
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Serialises a server to YAML with stable key order.
+pub fn to_yaml(server: &Server) -> Result<String> {
+    serde_yaml::to_string(server).context("serialising server record")
+}
+
+/// Writes `server` to `path` atomically: a temp file in the same folder, fsync, rename.
+pub fn write_server(path: &Path, server: &Server) -> Result<()> {
+    let text = to_yaml(server)?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Writes bytes to `path` atomically, creating the parent folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
+    Ok(())
+}
+
+/// JSON Schema of the catalogue record, for editors.
+pub fn record_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Server);
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CrawlStatus, Tool};
+
+    fn sample() -> Server {
+        Server {
+            id: "npm:@x/y".into(),
+            slug: "x-y".into(),
+            name: "Y".into(),
+            tools: vec![Tool::from_json(&serde_json::json!({"name":"get_a","inputSchema":{"type":"object"},"annotations":{"readOnlyHint":true}})).unwrap()],
+            ..Server::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_and_errors_name_file_line_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalogue::new(dir.path());
+        let s = sample();
+        cat.write(&s).unwrap();
+        fs::write(
+            cat.server_path("bad"),
+            "id: a\nslug: bad\nname: b\ntools:\n  - name: t\n    colour: red\n",
+        )
+        .unwrap();
+        let loaded = cat.load().unwrap();
+        assert_eq!(loaded.servers, vec![s.clone()]);
+        assert_eq!(loaded.errors.len(), 1);
+        let msg = loaded.errors[0].to_string();
+        assert!(msg.contains("bad.yaml"), "{msg}");
+        assert!(msg.contains("line 6"), "{msg}");
+        assert!(msg.contains("colour"), "{msg}");
+        assert_eq!(loaded.servers[0].crawl.status, CrawlStatus::Never);
+        // writing twice gives identical bytes
+        let a = fs::read(cat.server_path("x-y")).unwrap();
+        cat.write(&s).unwrap();
+        assert_eq!(a, fs::read(cat.server_path("x-y")).unwrap());
+    }
+
+    #[test]
+    fn slug_must_match_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalogue::new(dir.path());
+        let mut s = sample();
+        s.slug = "../evil".into();
+        write_server(&cat.server_path("evil"), &s).unwrap();
+        let loaded = cat.load().unwrap();
+        assert!(loaded.servers.is_empty());
+        assert!(loaded.errors[0].message.contains("slug"));
+    }
+
+    #[test]
+    fn schema_mentions_fields() {
+        let s = record_schema().to_string();
+        assert!(s.contains("input_schema") && s.contains("tools_hash"));
+    }
+}

@@ -1,0 +1,31 @@
+//! One module per subcommand: flags, validation, and a call into the library.
+
+pub mod build;
+pub mod check;
+pub mod crawl;
+pub mod export;
+pub mod policy;
+pub mod query;
+pub mod schema;
+pub mod serve;
+pub mod show;
+pub mod validate;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// Runs the chosen command. `Err` means unusable input or a failed run (exit 2).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Policy(a) => policy::run(a),
+        Command::Crawl(a) => crawl::run(a),
+        Command::Build(a) => build::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Query(a) => query::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Schema(a) => schema::run(a),
+    }
+}

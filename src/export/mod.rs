@@ -1,0 +1,1 @@
+//! Exports of the classified catalogue: SQLite and JSON Lines.

@@ -1,0 +1,1 @@
+//! The persistent query index beside the catalogue.

@@ -4,6 +4,8 @@
 //! PLACEHOLDER ENGINE: the API below is the contract other stages use; the engine behind it is
 //! being written (issue 2) and replaces `classify_one`.
 
+pub mod policy;
+
 use crate::model::*;
 
 /// What the classifier knows of the server a tool belongs to.

@@ -780,13 +780,18 @@ pub fn grade(
             "its definition carries hidden instructions or smuggled characters",
         );
     }
-    // Most serious reasons first; keep those that reach the final level, plus one more.
+    // The reasons that reach the final level, most serious first; the base reason ("it only
+    // reads") only when nothing raised the risk above it.
+    let base = reasons[0].clone();
     reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out: Vec<String> = Vec::new();
-    for (level, why) in reasons {
-        if (level == risk || out.len() < 2) && !out.contains(&why) && out.len() < 3 {
-            out.push(why);
+    for (level, why) in &reasons {
+        if *level == risk && !out.contains(why) && out.len() < 3 {
+            out.push(why.clone());
         }
+    }
+    if out.is_empty() || (base.0 == risk && !out.contains(&base.1)) {
+        out.insert(0, base.1);
     }
     (risk, out)
 }

@@ -4,8 +4,10 @@
 
 pub mod engine;
 pub mod findings;
+pub mod input;
 pub mod overrides;
 pub mod policy;
+pub mod report;
 pub mod rules;
 pub mod tokens;
 

@@ -165,6 +165,16 @@ pub fn detail(tool: Option<&Tool>, c: &Classification) -> String {
     out
 }
 
+/// Writes to stdout; a closed pipe (`toolrisk check | head`) ends output quietly.
+pub fn emit(s: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,15 +185,5 @@ mod tests {
         assert_eq!(clean("x\u{202e}y", 100), "x\\u{202e}y");
         assert_eq!(clean("abcdef", 3), "abc…");
         assert_eq!(clean("héllo", 100), "héllo");
-    }
-}
-
-/// Writes to stdout; a closed pipe (`toolrisk check | head`) ends output quietly.
-pub fn emit(s: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
     }
 }

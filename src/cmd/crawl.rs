@@ -73,6 +73,9 @@ pub struct Args {
     /// Seconds for one server in all.
     #[arg(long, default_value_t = 180)]
     pub server_timeout: u64,
+    /// Milliseconds between two HTTP requests to the same host.
+    #[arg(long, default_value_t = 250)]
+    pub polite_ms: u64,
     /// No per-server lines, only the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -163,6 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         resume_since,
         progress_bar: true,
         quiet: args.quiet,
+        polite: toolrisk::crawl::http::Politeness::new(Duration::from_millis(args.polite_ms)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

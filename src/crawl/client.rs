@@ -3,6 +3,7 @@
 //! `tools/list` walk (deadlines, page / tool caps, repeated-cursor stop, malformed tools
 //! reported while the rest are kept).
 
+use super::http::HttpTransport;
 use super::stdio::{Incoming, StdioTransport};
 use super::{Limits, LEGACY_VERSION, MODERN_VERSION};
 use crate::model::Tool;
@@ -14,18 +15,21 @@ use tokio::time::Instant;
 /// A connection to one server.
 pub enum Transport {
     Stdio(StdioTransport),
+    Http(HttpTransport),
 }
 
 impl Transport {
     async fn send(&mut self, msg: &Value) -> Result<(), FetchError> {
         match self {
             Transport::Stdio(t) => t.send(msg).await.map_err(FetchError::new),
+            Transport::Http(t) => t.send(msg).await,
         }
     }
 
     async fn recv(&mut self) -> Incoming {
         match self {
             Transport::Stdio(t) => t.recv().await,
+            Transport::Http(t) => t.recv().await,
         }
     }
 
@@ -44,23 +48,28 @@ impl Transport {
                 }
                 s
             }
+            Transport::Http(t) => t.eof_detail(),
         }
     }
 
     fn junk_lines(&self) -> usize {
         match self {
             Transport::Stdio(t) => t.read_stats().junk_lines,
+            Transport::Http(_) => 0,
         }
     }
 
     fn set_protocol_version(&mut self, v: &str) {
-        let _ = v;
+        if let Transport::Http(t) = self {
+            t.protocol_version = Some(v.to_string());
+        }
     }
 
     /// Ends the connection: kills the process group / deletes the HTTP session.
     pub async fn close(self) {
         match self {
             Transport::Stdio(t) => t.close().await,
+            Transport::Http(t) => t.close().await,
         }
     }
 }
@@ -143,6 +152,8 @@ pub struct Fetched {
     pub partial: Option<String>,
     /// Non-JSON lines skipped on stdout.
     pub junk_lines: usize,
+    /// `stdio`, `streamable-http` or `sse`: which transport answered.
+    pub transport: &'static str,
 }
 
 /// One MCP session over a transport.
@@ -486,6 +497,10 @@ pub async fn fetch_tools(mut t: Transport, limits: &Limits) -> Result<Fetched, F
     })
     .await;
     let junk = t.junk_lines();
+    let transport = match &t {
+        Transport::Stdio(_) => "stdio",
+        Transport::Http(h) => h.kind,
+    };
     t.close().await;
     let (era, version, info, (tools, partial)) = match result {
         Ok(r) => r?,
@@ -503,5 +518,16 @@ pub async fn fetch_tools(mut t: Transport, limits: &Limits) -> Result<Fetched, F
         tools,
         partial,
         junk_lines: junk,
+        transport,
     })
+}
+
+/// `fetch_tools` over HTTP, also saying which HTTP transport answered.
+pub async fn fetch_tools_http(
+    t: HttpTransport,
+    limits: &Limits,
+) -> Result<(Fetched, &'static str), FetchError> {
+    let f = fetch_tools(Transport::Http(t), limits).await?;
+    let kind = f.transport;
+    Ok((f, kind))
 }

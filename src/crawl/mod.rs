@@ -9,6 +9,7 @@
 //! and lenient where real servers are sloppy.
 
 pub mod client;
+pub mod http;
 pub mod merge;
 pub mod scheduler;
 pub mod sources;

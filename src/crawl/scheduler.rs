@@ -3,7 +3,8 @@
 //! server as soon as it is done (so kill -9 loses at most the servers in flight and a rerun
 //! with `--resume` picks up where it stopped), progress and a summary.
 
-use super::client::{fetch_tools, FetchError, Fetched, Transport};
+use super::client::{fetch_tools, fetch_tools_http, FetchError, Fetched, Transport};
+use super::http::{HttpTransport, Politeness};
 use super::merge::{merge, Change, Outcome};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
@@ -72,6 +73,8 @@ pub struct Options {
     pub progress_bar: bool,
     /// Print per-server lines at all.
     pub quiet: bool,
+    /// Per-host spacing of HTTP requests.
+    pub polite: Politeness,
 }
 
 /// Totals of a run.
@@ -464,10 +467,25 @@ async fn fetch_live(
             Some(r.map(|f| (f, prov)))
         }
         How::Url(url) if opts.live => {
-            let _ = url;
-            Some(Err(FetchError::new(
-                "HTTP transports are not available in this build yet",
-            )))
+            let tr = match HttpTransport::new(url, &opts.limits, opts.polite.clone()) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            let fetched_at = super::now_rfc3339();
+            // Which transport answered is known only after the handshake.
+            let r = fetch_tools_http(tr, &opts.limits).await;
+            Some(r.map(|(f, kind)| {
+                (
+                    f,
+                    Provenance {
+                        source: kind.into(),
+                        fetched_at,
+                        protocol_version: None,
+                        location: Some(url.clone()),
+                        tools: true,
+                    },
+                )
+            }))
         }
         _ => None,
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use toolrisk::catalogue::{write_atomic, Catalogue};
 use toolrisk::crawl::scheduler::{self, How, Options, Target};
-use toolrisk::crawl::{sources, Limits};
+use toolrisk::crawl::{registries, sources, Limits};
 use toolrisk::model::{Package, Server};
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,16 @@ pub struct Args {
     /// Crawl one remote server (Streamable HTTP or legacy SSE; detected).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Read a registry: official, glama, smithery (needs SMITHERY_API_KEY), pulsemcp,
+    /// toolhive or docker.
+    #[arg(long, value_name = "REGISTRY")]
+    pub from: Option<String>,
+    /// Where the registry is (URL; a file or checkout folder for toolhive / docker).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Official registry: ignore the incremental state and read everything.
+    #[arg(long)]
+    pub full: bool,
     /// Id of the record for --stdio / --url (default: derived from the package or URL).
     #[arg(long)]
     pub id: Option<String>,
@@ -102,10 +112,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.sources.is_some(),
         args.stdio.is_some(),
         args.url.is_some(),
+        args.from.is_some(),
     ];
     if modes.iter().filter(|m| **m).count() != 1 {
-        anyhow::bail!("give exactly one of --sources FILE, --stdio 'COMMAND' or --url URL");
+        anyhow::bail!(
+            "give exactly one of --sources FILE, --stdio 'COMMAND', --url URL or --from REGISTRY"
+        );
     }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let polite = toolrisk::crawl::http::Politeness::new(Duration::from_millis(args.polite_ms));
+    let run_start = toolrisk::crawl::now_rfc3339();
+    let mut registry_state: Option<(PathBuf, serde_json::Value, String)> = None;
     let env = parse_env(&args.env)?;
     let mut launch = args.launch;
     let mut live = args.live;
@@ -117,6 +136,56 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else if let Some(url) = &args.url {
         live = true;
         vec![url_target(url, args.id.as_deref())?]
+    } else if let Some(reg) = &args.from {
+        let mut ctx = registries::Ctx::new(
+            reg,
+            args.base_url.as_deref(),
+            &args.limits(),
+            polite.clone(),
+        )?;
+        ctx.api_key = std::env::var("SMITHERY_API_KEY")
+            .ok()
+            .filter(|_| reg == "smithery");
+        // Incremental reads of the official registry start from the last complete one.
+        let state_path = args.catalogue.join("crawl-state.json");
+        let state: serde_json::Value = std::fs::read(&state_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        let key = format!("{reg} {}", ctx.base);
+        if reg == "official" && !args.full {
+            ctx.updated_since = state
+                .get(&key)
+                .and_then(|v| v.get("updated_since"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+        }
+        let found = rt.block_on(registries::discover(&ctx))?;
+        for p in &found.problems {
+            eprintln!("warning: {p}");
+        }
+        eprintln!(
+            "{}: {} servers from {} page(s){}{}{}",
+            reg,
+            found.targets.len(),
+            found.pages,
+            if found.deleted > 0 {
+                format!(", {} deleted skipped", found.deleted)
+            } else {
+                String::new()
+            },
+            if found.problems.is_empty() {
+                String::new()
+            } else {
+                format!(", {} problem(s) reported above", found.problems.len())
+            },
+            match &ctx.updated_since {
+                Some(s) => format!(" (updated since {s})"),
+                None => String::new(),
+            }
+        );
+        registry_state = Some((state_path, state, key));
+        found.targets
     } else {
         Vec::new()
     };
@@ -166,14 +235,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         resume_since,
         progress_bar: true,
         quiet: args.quiet,
-        polite: toolrisk::crawl::http::Politeness::new(Duration::from_millis(args.polite_ms)),
+        polite,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let t0 = std::time::Instant::now();
     let summary = rt.block_on(scheduler::run(targets, &opts))?;
     let _ = std::fs::remove_file(&marker);
+    if let Some((path, mut state, key)) = registry_state {
+        // Remember where the next incremental read starts: this run's start time.
+        state[&key] = serde_json::json!({"updated_since": run_start});
+        write_atomic(&path, serde_json::to_string_pretty(&state)?.as_bytes())?;
+    }
     print!("{}", summary.render(t0.elapsed().as_secs_f64()));
     Ok(if summary.failed > 0 {
         ExitCode::from(1)

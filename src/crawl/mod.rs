@@ -11,6 +11,7 @@
 pub mod client;
 pub mod http;
 pub mod merge;
+pub mod registries;
 pub mod scheduler;
 pub mod sources;
 pub mod stdio;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use toolrisk::site::{self, BuildOptions};
 
 #[derive(Debug, clap::Args)]
+#[group(id = "build_args")]
 pub struct Args {
     /// The catalogue folder (holds servers/*.yaml).
     #[arg(long, default_value = "catalogue")]

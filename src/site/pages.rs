@@ -435,7 +435,7 @@ fn render_tool(
                         "description_before": h.description_before.as_deref().map(cell)})
         })
         .collect();
-    let definition = serde_json::to_string_pretty(&tool.to_json())?;
+    let definition = reveal(&serde_json::to_string_pretty(&tool.to_json())?);
     let (def, def_cut) = markdown::cut(&definition, MAX_DEFINITION);
     let definition = if def_cut {
         format!("{def}\n… (shortened for display; the full definition is in the JSON API)")

@@ -333,7 +333,17 @@ fn stdio_target(
     id: Option<&str>,
     env: std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<Target> {
-    let argv = toolrisk::crawl::stdio::split_command(cmd).map_err(anyhow::Error::msg)?;
+    let mut argv = toolrisk::crawl::stdio::split_command(cmd).map_err(anyhow::Error::msg)?;
+    // The server runs in a scratch folder: arguments naming files here (a local script)
+    // are made absolute so that `--stdio 'python3 server.py'` works as typed.
+    for a in argv.iter_mut() {
+        let p = std::path::Path::new(a.as_str());
+        if p.is_relative() && !a.starts_with('-') && p.exists() {
+            if let Ok(abs) = std::fs::canonicalize(p) {
+                *a = abs.to_string_lossy().into_owned();
+            }
+        }
+    }
     let package = guess_package(&argv);
     let id = id.map(str::to_string).unwrap_or_else(|| match &package {
         Some(p) => format!("{}:{}", p.registry, p.identifier),

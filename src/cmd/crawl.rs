@@ -55,6 +55,9 @@ pub struct Args {
     /// Resume an interrupted run: skip servers already attempted since it started.
     #[arg(long)]
     pub resume: bool,
+    /// Retry only the servers whose last crawl failed (or that were never crawled).
+    #[arg(long)]
+    pub only_failed: bool,
     /// Shared npm / uv cache for launched servers
     /// (default: $XDG_CACHE_HOME/toolrisk/packages or ~/.cache/toolrisk/packages).
     #[arg(long, value_name = "DIR")]
@@ -233,6 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         live,
         package_cache,
         resume_since,
+        only_failed: args.only_failed,
         progress_bar: true,
         quiet: args.quiet,
         polite,

@@ -33,22 +33,31 @@ impl Transport {
         }
     }
 
-    /// Why the stream ended, with whatever the server left behind (exit code, stderr tail).
-    async fn eof_detail(&mut self) -> String {
+    /// Why the stream ended before answering `method`, with whatever the server left behind
+    /// (exit code, stderr tail, the first non-JSON lines it printed on stdout).
+    async fn eof_detail(&mut self, method: &str) -> String {
         match self {
             Transport::Stdio(t) => {
                 let status = t.exit_status().await;
                 let tail = t.stderr_tail();
+                let stats = t.read_stats();
                 let mut s = String::from("the server closed its stdout");
                 if let Some(st) = status {
                     s.push_str(&format!(" ({st})"));
                 }
+                s.push_str(&format!(" before answering `{method}`"));
                 if !tail.is_empty() {
                     s.push_str(&format!("; stderr ends: {}", last_lines(&tail, 6)));
                 }
+                if !stats.junk_samples.is_empty() {
+                    s.push_str(&format!(
+                        "; it printed on stdout: {}",
+                        stats.junk_samples.join(" | ")
+                    ));
+                }
                 s
             }
-            Transport::Http(t) => t.eof_detail(),
+            Transport::Http(t) => format!("{} before answering `{method}`", t.eof_detail()),
         }
     }
 
@@ -215,10 +224,7 @@ impl<'a> Session<'a> {
             };
             match ev {
                 Incoming::Eof => {
-                    let detail = self.t.eof_detail().await;
-                    return Err(FetchError::new(format!(
-                        "{detail} before answering `{method}`"
-                    )));
+                    return Err(FetchError::new(self.t.eof_detail(method).await));
                 }
                 Incoming::Fatal(m) => {
                     return Err(FetchError {

@@ -156,6 +156,17 @@ async fn stdio_modern_server_answers_server_discover() {
 }
 
 #[tokio::test]
+async fn stdio_late_discover_answer_wins_when_initialize_is_refused() {
+    let limits = Limits {
+        discover_timeout: Duration::from_secs(1),
+        ..fast_limits()
+    };
+    let f = crawl_hostile("slowdiscover", &limits).await.unwrap();
+    assert_eq!(f.era, Era::Modern);
+    assert_eq!(f.tools[0].name, "modern_tool");
+}
+
+#[tokio::test]
 async fn stdio_whole_process_group_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("grandchild.pid");

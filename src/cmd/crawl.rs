@@ -55,6 +55,9 @@ pub struct Args {
     /// Resume an interrupted run: skip servers already attempted since it started.
     #[arg(long)]
     pub resume: bool,
+    /// Retry only the servers whose last crawl failed (or that were never crawled).
+    #[arg(long)]
+    pub only_failed: bool,
     /// Shared npm / uv cache for launched servers
     /// (default: $XDG_CACHE_HOME/toolrisk/packages or ~/.cache/toolrisk/packages).
     #[arg(long, value_name = "DIR")]
@@ -233,6 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         live,
         package_cache,
         resume_since,
+        only_failed: args.only_failed,
         progress_bar: true,
         quiet: args.quiet,
         polite,
@@ -333,7 +337,17 @@ fn stdio_target(
     id: Option<&str>,
     env: std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<Target> {
-    let argv = toolrisk::crawl::stdio::split_command(cmd).map_err(anyhow::Error::msg)?;
+    let mut argv = toolrisk::crawl::stdio::split_command(cmd).map_err(anyhow::Error::msg)?;
+    // The server runs in a scratch folder: arguments naming files here (a local script)
+    // are made absolute so that `--stdio 'python3 server.py'` works as typed.
+    for a in argv.iter_mut() {
+        let p = std::path::Path::new(a.as_str());
+        if p.is_relative() && !a.starts_with('-') && p.exists() {
+            if let Ok(abs) = std::fs::canonicalize(p) {
+                *a = abs.to_string_lossy().into_owned();
+            }
+        }
+    }
     let package = guess_package(&argv);
     let id = id.map(str::to_string).unwrap_or_else(|| match &package {
         Some(p) => format!("{}:{}", p.registry, p.identifier),

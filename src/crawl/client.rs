@@ -33,22 +33,31 @@ impl Transport {
         }
     }
 
-    /// Why the stream ended, with whatever the server left behind (exit code, stderr tail).
-    async fn eof_detail(&mut self) -> String {
+    /// Why the stream ended before answering `method`, with whatever the server left behind
+    /// (exit code, stderr tail, the first non-JSON lines it printed on stdout).
+    async fn eof_detail(&mut self, method: &str) -> String {
         match self {
             Transport::Stdio(t) => {
                 let status = t.exit_status().await;
                 let tail = t.stderr_tail();
+                let stats = t.read_stats();
                 let mut s = String::from("the server closed its stdout");
                 if let Some(st) = status {
                     s.push_str(&format!(" ({st})"));
                 }
+                s.push_str(&format!(" before answering `{method}`"));
                 if !tail.is_empty() {
                     s.push_str(&format!("; stderr ends: {}", last_lines(&tail, 6)));
                 }
+                if !stats.junk_samples.is_empty() {
+                    s.push_str(&format!(
+                        "; it printed on stdout: {}",
+                        stats.junk_samples.join(" | ")
+                    ));
+                }
                 s
             }
-            Transport::Http(t) => t.eof_detail(),
+            Transport::Http(t) => format!("{} before answering `{method}`", t.eof_detail()),
         }
     }
 
@@ -161,6 +170,8 @@ pub struct Session<'a> {
     t: &'a mut Transport,
     next_id: i64,
     limits: &'a Limits,
+    /// Answers that came after we stopped waiting for them (a slow `server/discover`).
+    late: std::collections::HashMap<i64, Result<Value, RpcError>>,
 }
 
 type RpcResult = Result<Result<Value, RpcError>, FetchError>;
@@ -171,6 +182,7 @@ impl<'a> Session<'a> {
             t,
             next_id: 1,
             limits,
+            late: Default::default(),
         }
     }
 
@@ -215,10 +227,7 @@ impl<'a> Session<'a> {
             };
             match ev {
                 Incoming::Eof => {
-                    let detail = self.t.eof_detail().await;
-                    return Err(FetchError::new(format!(
-                        "{detail} before answering `{method}`"
-                    )));
+                    return Err(FetchError::new(self.t.eof_detail(method).await));
                 }
                 Incoming::Fatal(m) => {
                     return Err(FetchError {
@@ -234,13 +243,20 @@ impl<'a> Session<'a> {
                         }
                         continue;
                     }
+                    let answer = match m.get("error").filter(|e| !e.is_null()) {
+                        Some(err) => Err(RpcError::from_value(err)),
+                        None => Ok(m.get("result").cloned().unwrap_or(Value::Null)),
+                    };
                     if id_matches(m.get("id"), id) {
-                        if let Some(err) = m.get("error").filter(|e| !e.is_null()) {
-                            return Ok(Err(RpcError::from_value(err)));
-                        }
-                        return Ok(Ok(m.get("result").cloned().unwrap_or(Value::Null)));
+                        return Ok(answer);
                     }
-                    // An answer to an earlier request we gave up on: skip.
+                    // An answer to an earlier request we gave up on: kept, it may still tell
+                    // us something (a slow `server/discover`).
+                    if let Some(other) = m.get("id").and_then(Value::as_i64) {
+                        if other < id && self.late.len() < 16 {
+                            self.late.insert(other, answer);
+                        }
+                    }
                 }
             }
         }
@@ -251,22 +267,16 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         let init_deadline = start + self.limits.init_timeout;
         let probe = self.limits.discover_timeout.min(self.limits.init_timeout);
+        let (discover_id, msg) =
+            self.send_request_value("server/discover", json!({"_meta": modern_meta()}));
+        self.t.send(&msg).await?;
         match self
-            .request("server/discover", json!({"_meta": modern_meta()}), probe)
+            .wait_for(discover_id, "server/discover", Instant::now() + probe)
             .await
         {
             Ok(Ok(result)) => {
-                let supported = result
-                    .get("supportedVersions")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().any(|v| v.as_str() == Some(MODERN_VERSION)))
-                    .unwrap_or(false);
-                if supported {
-                    let info = result
-                        .get("serverInfo")
-                        .cloned()
-                        .or_else(|| meta_server_info(&result));
-                    return Ok((Era::Modern, MODERN_VERSION.to_string(), info));
+                if let Some(found) = modern_from_discover(&result) {
+                    return Ok(found);
                 }
             }
             // Any error, or silence, means a legacy server: fall back to `initialize`. The
@@ -275,7 +285,19 @@ impl<'a> Session<'a> {
             Err(e) if e.message.starts_with("no answer") => {}
             Err(e) => return Err(e),
         }
-        self.initialize(init_deadline).await
+        match self.initialize(init_deadline).await {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                // A slow modern server may have answered discover meanwhile and then refused
+                // `initialize` (seen: "duplicate initialize"): use the modern answer.
+                if let Some(Ok(result)) = self.late.get(&discover_id) {
+                    if let Some(found) = modern_from_discover(result) {
+                        return Ok(found);
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn initialize(
@@ -418,6 +440,24 @@ impl<'a> Session<'a> {
         };
         Ok((tools, partial))
     }
+}
+
+/// The era, version and server info of a `server/discover` result that offers our modern
+/// revision.
+fn modern_from_discover(result: &Value) -> Option<(Era, String, Option<Value>)> {
+    let supported = result
+        .get("supportedVersions")
+        .and_then(Value::as_array)?
+        .iter()
+        .any(|v| v.as_str() == Some(MODERN_VERSION));
+    if !supported {
+        return None;
+    }
+    let info = result
+        .get("serverInfo")
+        .cloned()
+        .or_else(|| meta_server_info(result));
+    Some((Era::Modern, MODERN_VERSION.to_string(), info))
 }
 
 const KNOWN_LEGACY: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];

@@ -9,7 +9,7 @@ use super::merge::{merge, Change, Outcome};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
 use crate::catalogue::{load_server, Catalogue};
-use crate::model::{Provenance, Server, Tool};
+use crate::model::{CrawlStatus, Provenance, Server, Tool};
 use anyhow::Result;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,6 +69,8 @@ pub struct Options {
     pub package_cache: Option<PathBuf>,
     /// Skip servers attempted at or after this RFC 3339 time (resuming an interrupted run).
     pub resume_since: Option<String>,
+    /// Skip servers whose record is already `ok` or `partial` (retry the failures only).
+    pub only_failed: bool,
     /// Show a progress bar (on a terminal) instead of one line per server.
     pub progress_bar: bool,
     /// Print per-server lines at all.
@@ -136,7 +138,7 @@ impl Summary {
             self.changed,
             self.unchanged,
             if self.skipped > 0 {
-                format!("; {} skipped (already crawled in this run)", self.skipped)
+                format!("; {} skipped", self.skipped)
             } else {
                 String::new()
             },
@@ -251,7 +253,7 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
         let line = match r {
             OneResult::Skipped(slug) => {
                 summary.skipped += 1;
-                format!("skipped {slug} (already crawled in this run)")
+                format!("skipped {slug}")
             }
             OneResult::Done {
                 slug,
@@ -327,6 +329,13 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
         {
             return OneResult::Skipped(t.server.slug.clone());
         }
+    }
+    if opts.only_failed
+        && existing.as_ref().is_some_and(|r| {
+            matches!(r.crawl.status, CrawlStatus::Ok | CrawlStatus::Partial) && r.id == t.server.id
+        })
+    {
+        return OneResult::Skipped(t.server.slug.clone());
     }
     if let Some(rec) = &existing {
         if rec.id != t.server.id {

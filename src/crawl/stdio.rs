@@ -97,6 +97,23 @@ pub fn split_command(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// Parent variables every launched server gets: where the CA certificates and proxies are,
+/// so that npx / uvx can download packages behind a TLS-inspecting proxy.
+pub const PASS_ALWAYS: &[&str] = &[
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+];
+
 /// Something read from the server.
 #[derive(Debug)]
 pub enum Incoming {
@@ -339,7 +356,11 @@ impl StdioTransport {
                 .env("UV_TOOL_DIR", cache.join("uv-tools"))
                 .env("UV_PYTHON_INSTALL_DIR", cache.join("uv-python"));
         }
-        for name in &spec.pass_env {
+        for name in PASS_ALWAYS
+            .iter()
+            .copied()
+            .chain(spec.pass_env.iter().map(String::as_str))
+        {
             if let Some(v) = std::env::var_os(name) {
                 cmd.env(name, v);
             }

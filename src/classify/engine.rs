@@ -62,6 +62,8 @@ pub struct Facts<'a> {
     pub desc_verb: Option<(String, usize, usize)>,
     /// Parameter names as written, and compacted (`filePath` → `filepath`), and their last word.
     pub params: Vec<(String, String, String)>,
+    /// Whether each parameter is limited to an enum (it cannot carry free text such as code).
+    pub param_is_enum: Vec<bool>,
     pub enum_values: Vec<String>,
     /// Values of action-like enums that are verbs.
     pub action_verbs: Vec<String>,
@@ -94,6 +96,7 @@ impl<'a> Facts<'a> {
             desc_lower,
             desc_verb,
             params: Vec::new(),
+            param_is_enum: Vec::new(),
             enum_values: Vec::new(),
             action_verbs: Vec::new(),
             annotations: if use_annotations {
@@ -131,7 +134,11 @@ impl<'a> Facts<'a> {
                 if let Some(Value::Array(values)) = sub.get("items").and_then(|i| i.get("enum")) {
                     self.add_enum(rules, values, action_like);
                 }
+                let is_enum = sub.get("enum").is_some()
+                    || sub.get("const").is_some()
+                    || sub.get("type").and_then(Value::as_str) == Some("boolean");
                 self.params.push((name.clone(), compact, last));
+                self.param_is_enum.push(is_enum);
                 self.walk_schema(rules, sub, depth + 1);
             }
         }
@@ -252,6 +259,21 @@ fn find_verbs(rules: &RuleSet, words: &[String]) -> (Option<usize>, Vec<usize>) 
             Some(false) => {
                 if primary.is_none() {
                     primary = Some(i);
+                } else if i > 0 && matches!(words[i - 1].as_str(), "and" | "or" | "then") {
+                    // `find_and_replace`, `get_or_create`: the joined verb acts too, and the
+                    // one that changes something is what matters.
+                    let prev_reads = primary
+                        .and_then(|p| rules.verbs.get(&words[p]))
+                        .is_some_and(|(ids, _)| {
+                            ids.iter()
+                                .all(|&r| rules.rules[r].signals == [Signal::Access(Access::Read)])
+                        });
+                    if prev_reads {
+                        secondary.push(primary.unwrap_or(i));
+                        primary = Some(i);
+                    } else {
+                        secondary.push(i);
+                    }
                 } else {
                     secondary.push(i);
                 }
@@ -260,15 +282,10 @@ fn find_verbs(rules: &RuleSet, words: &[String]) -> (Option<usize>, Vec<usize>) 
             _ => {}
         }
     }
-    if let Some(a) = ambiguous_first {
-        // An ambiguous verb in front ("post_message", "git_commit") beats a later verb only
-        // when nothing unambiguous comes before it.
-        if primary.is_none_or(|p| a < p) {
-            if let Some(p) = primary {
-                secondary.insert(0, p);
-            }
-            primary = Some(a);
-        }
+    if primary.is_none() {
+        // A verb that is also a noun (`post_message`, `git_commit`) names the action only
+        // when no unambiguous verb does (`API-post-search` searches).
+        primary = ambiguous_first;
     }
     if primary.is_none() && words.len() == 1 && glued_verb(&words[0]).is_some() {
         // `getweather`, `listfiles`: a verb glued to its object (index 0 marks it; the verb
@@ -366,7 +383,9 @@ pub struct Evaluation {
     pub annotation_votes: [u16; 3],
     pub effects: [u16; 11],
     pub risk_up: u8,
-    pub risk_floor: Option<Risk>,
+    /// Risk floors set by rules, with the access the rule argued for (a floor from a rule
+    /// whose access lost does not apply: "explain this SQL without running it").
+    pub risk_floors: Vec<(Risk, Option<Access>)>,
 }
 
 fn access_idx(a: Access) -> usize {
@@ -472,10 +491,19 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
         }
     }
     // Schema: parameters, enum values, action enums.
-    for (name, compact, last) in &f.params {
+    for (pi, (name, compact, last)) in f.params.iter().enumerate() {
+        let fixed = f.param_is_enum.get(pi).copied().unwrap_or(false);
         for key in [compact, last] {
             if let Some(ids) = rules.params.get(key) {
                 for &i in ids {
+                    // An enum or boolean parameter cannot carry code or a command.
+                    if fixed
+                        && rules.rules[i]
+                            .signals
+                            .contains(&Signal::Effect(Effect::Code))
+                    {
+                        continue;
+                    }
                     fire(
                         &mut ev,
                         i,
@@ -554,7 +582,13 @@ fn apply(ev: &mut Evaluation, rule: &Rule, source: Source, weight: u16) {
             }
             Signal::Effect(e) => ev.effects[effect_idx(e)] += weight,
             Signal::RiskUp(n) => ev.risk_up = ev.risk_up.max(n),
-            Signal::RiskAtLeast(r) => ev.risk_floor = ev.risk_floor.max(Some(r)),
+            Signal::RiskAtLeast(r) => {
+                let access = rule.signals.iter().find_map(|s| match s {
+                    Signal::Access(a) => Some(*a),
+                    _ => None,
+                });
+                ev.risk_floors.push((r, access));
+            }
         }
     }
 }
@@ -760,7 +794,13 @@ pub fn grade(
     if has(Effect::Filesystem) && d.access != Access::Read {
         raise!(Risk::Medium, "it writes to the filesystem");
     }
-    if let Some(floor) = ev.risk_floor {
+    let floor = ev
+        .risk_floors
+        .iter()
+        .filter(|(_, a)| a.is_none_or(|a| a == d.access))
+        .map(|(r, _)| *r)
+        .max();
+    if let Some(floor) = floor {
         if floor > risk {
             let why = rule_risk_reason(ev, floor);
             raise!(floor, &why);

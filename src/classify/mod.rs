@@ -3,6 +3,7 @@
 //! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `engine.rs`.
 
 pub mod engine;
+pub mod eval;
 pub mod findings;
 pub mod input;
 pub mod overrides;

@@ -934,6 +934,25 @@ fn sources_failures_history_shards_and_resume() {
 }
 
 #[test]
+fn server_crashing_on_discover_is_restarted_without_the_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("python3 {} crashondiscover", hostile());
+    let (code, out, err) = toolrisk(&[
+        "crawl",
+        "--stdio",
+        &cmd,
+        "--id",
+        "test:crash",
+        "--catalogue",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let l = load(dir.path());
+    assert_eq!(l.servers[0].tools.len(), 4);
+    assert_eq!(l.servers[0].provenance[0].source, "stdio");
+}
+
+#[test]
 fn kill_dash_nine_leaves_whole_files() {
     let dir = tempfile::tempdir().unwrap();
     let cat = dir.path().join("cat");

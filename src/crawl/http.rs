@@ -78,6 +78,7 @@ pub fn status_error(status: reqwest::StatusCode, url: &Url, location: Option<&st
         401 | 403 => FetchError {
             message: format!("auth required: {url} answered HTTP {code}"),
             auth_required: true,
+            retry_without_discover: false,
         },
         300..=399 => FetchError::new(format!(
             "{url} redirects to {} (another host, or too many redirects): not followed",

@@ -468,10 +468,23 @@ async fn fetch_live(
                 location: Some(argv.join(" ")),
                 tools: true,
             };
-            let r = match StdioTransport::spawn(&spec, &opts.limits) {
+            let mut r = match StdioTransport::spawn(&spec, &opts.limits) {
                 Ok(tr) => fetch_tools(Transport::Stdio(tr), &opts.limits).await,
                 Err(e) => Err(FetchError::new(e)),
             };
+            // Some legacy servers die on the `server/discover` probe: start them again and
+            // go straight to `initialize`.
+            if r.as_ref().is_err_and(|e| e.retry_without_discover) {
+                let legacy = Limits {
+                    probe_discover: false,
+                    ..opts.limits.clone()
+                };
+                let _ = write_files(scratch.path(), files);
+                r = match StdioTransport::spawn(&spec, &legacy) {
+                    Ok(tr) => fetch_tools(Transport::Stdio(tr), &legacy).await,
+                    Err(e) => Err(FetchError::new(e)),
+                };
+            }
             drop(scratch);
             Some(r.map(|f| (f, prov)))
         }

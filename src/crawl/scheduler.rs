@@ -465,7 +465,7 @@ async fn fetch_live(
                 source: source.into(),
                 fetched_at: super::now_rfc3339(),
                 protocol_version: None,
-                location: Some(argv.join(" ")),
+                location: Some(super::stdio::shell_join(argv)),
                 tools: true,
             };
             let mut r = match StdioTransport::spawn(&spec, &opts.limits) {

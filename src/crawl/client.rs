@@ -98,6 +98,8 @@ pub struct FetchError {
     /// The server went away after an unanswered `server/discover` probe: some legacy servers
     /// crash on it, so a retry without the probe may work.
     pub retry_without_discover: bool,
+    /// The HTTP server forgot our session (404): start over once with a new one.
+    pub session_expired: bool,
 }
 
 impl FetchError {
@@ -106,6 +108,7 @@ impl FetchError {
             message: message.into(),
             auth_required: false,
             retry_without_discover: false,
+            session_expired: false,
         }
     }
 }
@@ -237,7 +240,7 @@ impl<'a> Session<'a> {
                     return Err(FetchError {
                         auth_required: m.starts_with("auth required"),
                         message: m,
-                        retry_without_discover: false,
+                        ..FetchError::new("")
                     })
                 }
                 Incoming::Message(m) => {
@@ -581,12 +584,23 @@ pub async fn fetch_tools(mut t: Transport, limits: &Limits) -> Result<Fetched, F
     })
 }
 
-/// `fetch_tools` over HTTP, also saying which HTTP transport answered.
+/// `fetch_tools` over HTTP, also saying which HTTP transport answered. A session the server
+/// forgets (404) is started over once, as the spec asks.
 pub async fn fetch_tools_http(
-    t: HttpTransport,
+    url: &str,
     limits: &Limits,
+    polite: &super::http::Politeness,
 ) -> Result<(Fetched, &'static str), FetchError> {
-    let f = fetch_tools(Transport::Http(t), limits).await?;
-    let kind = f.transport;
-    Ok((f, kind))
+    let mut attempt = 0;
+    loop {
+        let t = HttpTransport::new(url, limits, polite.clone())?;
+        match fetch_tools(Transport::Http(t), limits).await {
+            Ok(f) => {
+                let kind = f.transport;
+                return Ok((f, kind));
+            }
+            Err(e) if e.session_expired && attempt == 0 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! with `--resume` picks up where it stopped), progress and a summary.
 
 use super::client::{fetch_tools, fetch_tools_http, FetchError, Fetched, Transport};
-use super::http::{HttpTransport, Politeness};
+use super::http::Politeness;
 use super::merge::{merge, Change, Outcome};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
@@ -489,13 +489,9 @@ async fn fetch_live(
             Some(r.map(|f| (f, prov)))
         }
         How::Url(url) if opts.live => {
-            let tr = match HttpTransport::new(url, &opts.limits, opts.polite.clone()) {
-                Ok(t) => t,
-                Err(e) => return Some(Err(e)),
-            };
             let fetched_at = super::now_rfc3339();
             // Which transport answered is known only after the handshake.
-            let r = fetch_tools_http(tr, &opts.limits).await;
+            let r = fetch_tools_http(url, &opts.limits, &opts.polite).await;
             Some(r.map(|(f, kind)| {
                 (
                     f,

@@ -446,6 +446,59 @@ async fn http_redirect_to_another_host_is_refused_and_401_is_auth_required() {
     assert!(err.auth_required, "{err}");
 }
 
+/// A minimal Streamable HTTP server that rejects `server/discover` like a 2025 server
+/// (400, a JSON-RPC error without id) and forgets the first session after `initialize`.
+async fn forgetful_mcp_server() -> SocketAddr {
+    let sessions: Arc<Mutex<u32>> = Arc::default();
+    let app = Router::new().route(
+        "/mcp",
+        post(
+            |State(n): State<Arc<Mutex<u32>>>, h: HeaderMap, body: String| async move {
+                let msg: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                let id = msg["id"].clone();
+                let sid = h.get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+                match msg["method"].as_str().unwrap_or_default() {
+                    "server/discover" => (
+                        StatusCode::BAD_REQUEST,
+                        json_response(json!({"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null}).to_string()),
+                    )
+                        .into_response(),
+                    "initialize" => {
+                        let s = {
+                            let mut n = n.lock().unwrap();
+                            *n += 1;
+                            format!("s{n}")
+                        };
+                        let body = json!({"jsonrpc":"2.0","id":id,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"forgetful","version":"1"}}});
+                        ([("mcp-session-id", s), ("content-type", "application/json".into())], body.to_string()).into_response()
+                    }
+                    "tools/list" if sid.as_deref() == Some("s2") => json_response(
+                        json!({"jsonrpc":"2.0","id":id,"result":{"tools":[{"name":"after_reinit","inputSchema":{"type":"object"}}]}}).to_string(),
+                    ),
+                    "tools/list" => StatusCode::NOT_FOUND.into_response(),
+                    _ => StatusCode::ACCEPTED.into_response(),
+                }
+            },
+        ),
+    );
+    serve_async(app.with_state(sessions)).await
+}
+
+#[tokio::test]
+async fn http_expired_session_is_started_over_once() {
+    let addr = forgetful_mcp_server().await;
+    let (f, kind) = toolrisk::crawl::client::fetch_tools_http(
+        &format!("http://{addr}/mcp"),
+        &fast_limits(),
+        &Politeness::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kind, "streamable-http");
+    assert_eq!(f.tools[0].name, "after_reinit");
+    assert_eq!(f.era, Era::Legacy);
+}
+
 #[tokio::test]
 async fn http_oversized_body_is_refused() {
     let big = "x".repeat(2 * 1024 * 1024);
@@ -931,6 +984,25 @@ fn sources_failures_history_shards_and_resume() {
         !cat.join(".crawl-run").exists(),
         "marker removed after a complete run"
     );
+}
+
+#[test]
+fn server_crashing_on_discover_is_restarted_without_the_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("python3 {} crashondiscover", hostile());
+    let (code, out, err) = toolrisk(&[
+        "crawl",
+        "--stdio",
+        &cmd,
+        "--id",
+        "test:crash",
+        "--catalogue",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let l = load(dir.path());
+    assert_eq!(l.servers[0].tools.len(), 4);
+    assert_eq!(l.servers[0].provenance[0].source, "stdio");
 }
 
 #[test]

@@ -95,6 +95,11 @@ pub struct FetchError {
     pub message: String,
     /// The server wants credentials (HTTP 401/403).
     pub auth_required: bool,
+    /// The server went away after an unanswered `server/discover` probe: some legacy servers
+    /// crash on it, so a retry without the probe may work.
+    pub retry_without_discover: bool,
+    /// The HTTP server forgot our session (404): start over once with a new one.
+    pub session_expired: bool,
 }
 
 impl FetchError {
@@ -102,6 +107,8 @@ impl FetchError {
         FetchError {
             message: message.into(),
             auth_required: false,
+            retry_without_discover: false,
+            session_expired: false,
         }
     }
 }
@@ -233,6 +240,7 @@ impl<'a> Session<'a> {
                     return Err(FetchError {
                         auth_required: m.starts_with("auth required"),
                         message: m,
+                        ..FetchError::new("")
                     })
                 }
                 Incoming::Message(m) => {
@@ -267,9 +275,13 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         let init_deadline = start + self.limits.init_timeout;
         let probe = self.limits.discover_timeout.min(self.limits.init_timeout);
+        if !self.limits.probe_discover {
+            return self.initialize(init_deadline).await;
+        }
         let (discover_id, msg) =
             self.send_request_value("server/discover", json!({"_meta": modern_meta()}));
         self.t.send(&msg).await?;
+        let mut unanswered = false;
         match self
             .wait_for(discover_id, "server/discover", Instant::now() + probe)
             .await
@@ -282,20 +294,30 @@ impl<'a> Session<'a> {
             // Any error, or silence, means a legacy server: fall back to `initialize`. The
             // code is not checked on purpose (-32601 and -32602 are both seen in the wild).
             Ok(Err(_)) => {}
-            Err(e) if e.message.starts_with("no answer") => {}
-            Err(e) => return Err(e),
+            Err(e) if e.message.starts_with("no answer") => unanswered = true,
+            Err(mut e) => {
+                e.retry_without_discover = true;
+                return Err(e);
+            }
         }
         match self.initialize(init_deadline).await {
             Ok(found) => Ok(found),
             Err(e) => {
                 // A slow modern server may have answered discover meanwhile and then refused
                 // `initialize` (seen: "duplicate initialize"): use the modern answer.
-                if let Some(Ok(result)) = self.late.get(&discover_id) {
-                    if let Some(found) = modern_from_discover(result) {
-                        return Ok(found);
+                match self.late.get(&discover_id) {
+                    Some(Ok(result)) => {
+                        if let Some(found) = modern_from_discover(result) {
+                            return Ok(found);
+                        }
+                        Err(e)
                     }
+                    Some(Err(_)) => Err(e),
+                    None => Err(FetchError {
+                        retry_without_discover: unanswered,
+                        ..e
+                    }),
                 }
-                Err(e)
             }
         }
     }
@@ -562,12 +584,23 @@ pub async fn fetch_tools(mut t: Transport, limits: &Limits) -> Result<Fetched, F
     })
 }
 
-/// `fetch_tools` over HTTP, also saying which HTTP transport answered.
+/// `fetch_tools` over HTTP, also saying which HTTP transport answered. A session the server
+/// forgets (404) is started over once, as the spec asks.
 pub async fn fetch_tools_http(
-    t: HttpTransport,
+    url: &str,
     limits: &Limits,
+    polite: &super::http::Politeness,
 ) -> Result<(Fetched, &'static str), FetchError> {
-    let f = fetch_tools(Transport::Http(t), limits).await?;
-    let kind = f.transport;
-    Ok((f, kind))
+    let mut attempt = 0;
+    loop {
+        let t = HttpTransport::new(url, limits, polite.clone())?;
+        match fetch_tools(Transport::Http(t), limits).await {
+            Ok(f) => {
+                let kind = f.transport;
+                return Ok((f, kind));
+            }
+            Err(e) if e.session_expired && attempt == 0 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }

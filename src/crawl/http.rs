@@ -78,6 +78,7 @@ pub fn status_error(status: reqwest::StatusCode, url: &Url, location: Option<&st
         401 | 403 => FetchError {
             message: format!("auth required: {url} answered HTTP {code}"),
             auth_required: true,
+            ..FetchError::new("")
         },
         300..=399 => FetchError::new(format!(
             "{url} redirects to {} (another host, or too many redirects): not followed",
@@ -429,6 +430,15 @@ impl HttpTransport {
             return Ok(());
         }
         let code = status.as_u16();
+        if code == 404 && self.session_id.is_some() && self.mode == Mode::Streamable {
+            return Err(FetchError {
+                session_expired: true,
+                ..FetchError::new(format!(
+                    "{} answered HTTP 404 to `{method}`: the session expired",
+                    self.url
+                ))
+            });
+        }
         if matches!(code, 401 | 403) || status.is_redirection() {
             let loc = resp
                 .headers()

@@ -137,13 +137,10 @@ pub fn merge(
     (rec, change)
 }
 
-/// Replaces the provenance entry of the same source and location, or adds one.
+/// Replaces the provenance entry of the same source, or adds one: the record says where its
+/// facts come from now, not every URL a registry page ever had.
 fn add_provenance(rec: &mut Server, p: Provenance) {
-    if let Some(old) = rec
-        .provenance
-        .iter_mut()
-        .find(|o| o.source == p.source && o.location == p.location)
-    {
+    if let Some(old) = rec.provenance.iter_mut().find(|o| o.source == p.source) {
         *old = p;
     } else {
         rec.provenance.push(p);

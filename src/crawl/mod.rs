@@ -45,6 +45,8 @@ pub struct Limits {
     pub server_timeout: Duration,
     /// TCP connect timeout for HTTP.
     pub connect_timeout: Duration,
+    /// Probe with `server/discover` before `initialize` (the 2026-07-28 revision).
+    pub probe_discover: bool,
     /// Retries of a registry or HTTP request on 429/503/connection errors.
     pub retries: u32,
 }
@@ -65,6 +67,7 @@ impl Default for Limits {
             server_timeout: Duration::from_secs(180),
             connect_timeout: Duration::from_secs(10),
             retries: 3,
+            probe_discover: true,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! with `--resume` picks up where it stopped), progress and a summary.
 
 use super::client::{fetch_tools, fetch_tools_http, FetchError, Fetched, Transport};
-use super::http::{HttpTransport, Politeness};
+use super::http::Politeness;
 use super::merge::{merge, Change, Outcome};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
@@ -465,24 +465,33 @@ async fn fetch_live(
                 source: source.into(),
                 fetched_at: super::now_rfc3339(),
                 protocol_version: None,
-                location: Some(argv.join(" ")),
+                location: Some(super::stdio::shell_join(argv)),
                 tools: true,
             };
-            let r = match StdioTransport::spawn(&spec, &opts.limits) {
+            let mut r = match StdioTransport::spawn(&spec, &opts.limits) {
                 Ok(tr) => fetch_tools(Transport::Stdio(tr), &opts.limits).await,
                 Err(e) => Err(FetchError::new(e)),
             };
+            // Some legacy servers die on the `server/discover` probe: start them again and
+            // go straight to `initialize`.
+            if r.as_ref().is_err_and(|e| e.retry_without_discover) {
+                let legacy = Limits {
+                    probe_discover: false,
+                    ..opts.limits.clone()
+                };
+                let _ = write_files(scratch.path(), files);
+                r = match StdioTransport::spawn(&spec, &legacy) {
+                    Ok(tr) => fetch_tools(Transport::Stdio(tr), &legacy).await,
+                    Err(e) => Err(FetchError::new(e)),
+                };
+            }
             drop(scratch);
             Some(r.map(|f| (f, prov)))
         }
         How::Url(url) if opts.live => {
-            let tr = match HttpTransport::new(url, &opts.limits, opts.polite.clone()) {
-                Ok(t) => t,
-                Err(e) => return Some(Err(e)),
-            };
             let fetched_at = super::now_rfc3339();
             // Which transport answered is known only after the handshake.
-            let r = fetch_tools_http(tr, &opts.limits).await;
+            let r = fetch_tools_http(url, &opts.limits, &opts.polite).await;
             Some(r.map(|(f, kind)| {
                 (
                     f,

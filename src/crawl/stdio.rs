@@ -32,17 +32,27 @@ pub struct LaunchSpec {
 impl LaunchSpec {
     /// The command line as one string, for reports.
     pub fn display(&self) -> String {
-        let mut s = self.program.clone();
-        for a in &self.args {
-            s.push(' ');
-            if a.contains(' ') || a.is_empty() {
-                s.push_str(&format!("'{a}'"));
-            } else {
-                s.push_str(a);
-            }
-        }
-        s
+        let mut argv = vec![self.program.clone()];
+        argv.extend(self.args.iter().cloned());
+        shell_join(&argv)
     }
+}
+
+/// Joins words into a command line that `split_command` splits back into the same words.
+pub fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "@/._-=:,+{}%".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Splits a command line into words, honouring single and double quotes and backslashes.
@@ -590,6 +600,12 @@ mod tests {
             vec!["uvx", "--with", "mcp<2", "x", "a b", "c d"]
         );
         assert!(split_command("a 'b").is_err());
+        let argv: Vec<String> = ["uvx", "--with", "mcp<2", "a b", "it's"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(shell_join(&argv), r"uvx --with 'mcp<2' 'a b' 'it'\''s'");
+        assert_eq!(split_command(&shell_join(&argv)).unwrap(), argv);
         assert!(split_command("  ").is_err());
     }
 }

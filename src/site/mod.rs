@@ -7,6 +7,7 @@
 //! rendered size of the catalogue.
 
 pub mod attacks;
+pub mod cache;
 pub mod markdown;
 pub mod output;
 pub mod pages;
@@ -51,7 +52,7 @@ pub struct BuildReport {
 }
 
 /// What listings, search and other pages need to know about a tool.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ToolEntry {
     pub server: u32,
     pub name: String,
@@ -66,7 +67,7 @@ pub struct ToolEntry {
 }
 
 /// What listings and other pages need to know about a server.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ServerEntry {
     pub file: PathBuf,
     pub id: String,
@@ -79,6 +80,9 @@ pub struct ServerEntry {
     pub tool_count: u32,
     pub max_risk: Option<Risk>,
     pub last_crawl: Option<String>,
+    /// Size and mtime of the file when it was read.
+    #[serde(default)]
+    pub stamp: (u64, i128),
 }
 
 /// A definition change, for `/changes/` and the feed.
@@ -125,19 +129,48 @@ pub fn similarity_key(name: &str) -> String {
     crate::slug::slugify(name)
 }
 
-/// Reads the catalogue into a `Site` summary. Unreadable files are returned as errors.
+/// Reads the catalogue into a `Site` summary, reusing the cached summary of every file whose
+/// size and mtime did not change. Unreadable files are returned as errors.
 pub fn summarise(
     catalogue: &Catalogue,
     classifier: &Classifier,
     base_url: &str,
+    old: &cache::Cache,
+    new: &mut cache::Cache,
 ) -> Result<(Site, Vec<LoadError>)> {
     let files = catalogue.server_files()?;
     type Row = (ServerEntry, Vec<ToolEntry>, Vec<HistoryEntry>);
-    let loaded: Vec<Result<Row, LoadError>> = files
+    let loaded: Vec<Result<(Row, bool), LoadError>> = files
         .par_iter()
         .map(|path| {
+            let stamp = cache::stamp(path);
+            if let (Some(st), Some(c)) = (stamp, old.files.get(path)) {
+                if (c.size, c.mtime) == st {
+                    return Ok(((c.entry.clone(), c.tools.clone(), c.history.clone()), false));
+                }
+            }
             let server = load_server(path)?;
-            Ok(summarise_server(path.clone(), &server, classifier))
+            let mut row = summarise_server(path.clone(), &server, classifier);
+            row.0.stamp = stamp.unwrap_or_default();
+            Ok((row, true))
+        })
+        .collect();
+    let loaded: Vec<Result<Row, LoadError>> = loaded
+        .into_iter()
+        .map(|r| {
+            r.map(|(row, _)| {
+                new.files.insert(
+                    row.0.file.clone(),
+                    cache::CachedServer {
+                        size: row.0.stamp.0,
+                        mtime: row.0.stamp.1,
+                        entry: row.0.clone(),
+                        tools: row.1.clone(),
+                        history: row.2.clone(),
+                    },
+                );
+                row
+            })
         })
         .collect();
     let mut errors = Vec::new();
@@ -252,6 +285,7 @@ fn summarise_server(
             .last_success
             .clone()
             .or_else(|| server.crawl.last_attempt.clone()),
+        stamp: (0, 0),
     };
     (entry, tools, hist)
 }
@@ -267,13 +301,21 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         );
     }
     let classifier = Classifier::builtin();
-    let (site, errors) = summarise(&catalogue, &classifier, &opts.base_url)?;
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
+    let key = cache::key(&opts.base_url, &tpl);
+    let old = cache::Cache::load(&opts.out, key);
+    let mut new = cache::Cache {
+        key,
+        ..cache::Cache::default()
+    };
+    let (site, errors) = summarise(&catalogue, &classifier, &opts.base_url, &old, &mut new)?;
     let out = output::Output::new(&opts.out)?;
 
-    let pages = pages::render_all(&site, &classifier, &tpl, &out).context("rendering the site")?;
+    let pages = pages::render_all(&site, &classifier, &tpl, &out, &old, &mut new)
+        .context("rendering the site")?;
     search::write_index(&site, &out).context("writing the search index")?;
     let stats = out.finish()?;
+    new.save(&opts.out)?;
     Ok(BuildReport {
         servers: site.servers.len(),
         tools: site.tools.len(),

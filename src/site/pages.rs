@@ -2,6 +2,7 @@
 //! one server at a time (re-read from its file), then listings, attacks, changes, feeds,
 //! sitemaps and the JSON API.
 
+use super::cache::Cache;
 use super::markdown::{self, escape_attr, reveal};
 use super::output::Output;
 use super::templates::Templates;
@@ -29,29 +30,94 @@ const MAX_DEFINITION: usize = 64 * 1024;
 /// URLs per sitemap file (the protocol's limit).
 pub const SITEMAP_MAX: usize = 50_000;
 
-/// Renders all pages; returns how many HTML pages were produced.
+/// Renders all pages; returns how many HTML pages were produced. Server page groups and
+/// listing pages whose inputs have the same digest as in `old` are not rendered again.
 pub fn render_all(
     site: &Site,
     classifier: &Classifier,
     tpl: &Templates,
     out: &Output,
+    old: &Cache,
+    new: &mut Cache,
 ) -> Result<u64> {
     let pages = AtomicU64::new(0);
-    site.servers
+    let digests: Vec<(String, u64)> = site
+        .servers
         .par_iter()
         .enumerate()
-        .try_for_each(|(i, s)| -> Result<()> {
-            let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
-            let n = render_server(site, i, &server, classifier, tpl, out)
-                .with_context(|| format!("server {} ({})", s.id, s.file.display()))?;
+        .map(|(i, s)| -> Result<(String, u64)> {
+            let key = format!("s:{}", s.slug);
+            let d = server_digest(site, i);
+            let n = if old.digests.get(&key) == Some(&d)
+                && out
+                    .resolve(&format!("servers/{}/index.html", s.slug))?
+                    .is_file()
+            {
+                mark_server(site, i, out);
+                1 + s.tool_count as u64
+            } else {
+                let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
+                render_server(site, i, &server, classifier, tpl, out)
+                    .with_context(|| format!("server {} ({})", s.id, s.file.display()))?
+            };
             pages.fetch_add(n, Ordering::Relaxed);
-            Ok(())
-        })?;
+            Ok((key, d))
+        })
+        .collect::<Result<_>>()?;
+    new.digests.extend(digests);
     let mut n = pages.load(Ordering::Relaxed);
-    n += render_listings(site, tpl, out)?;
+    n += render_listings(site, tpl, out, old, new)?;
     n += render_misc(site, tpl, out)?;
     write_sitemaps(site, out)?;
     Ok(n)
+}
+
+/// The tools with the same key on other servers that a tool page lists.
+fn similar_of<'a>(site: &'a Site, index: usize, t: &ToolEntry) -> Vec<&'a ToolEntry> {
+    site.similar
+        .get(&t.key)
+        .map(|list| {
+            list.iter()
+                .map(|&i| &site.tools[i as usize])
+                .filter(|o| o.server as usize != index)
+                .take(MAX_SIMILAR)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Everything a server's pages show that does not come from its own file.
+fn server_digest(site: &Site, index: usize) -> u64 {
+    let s = &site.servers[index];
+    let mut parts: Vec<String> = vec![
+        format!("{:?}", s.stamp),
+        s.file.to_string_lossy().into_owned(),
+        s.slug.clone(),
+    ];
+    for t in site.tools_of(s) {
+        parts.push(t.slug.clone());
+        for o in similar_of(site, index, t) {
+            let os = &site.servers[o.server as usize];
+            parts.push(format!(
+                "{}\0{}\0{}\0{}\0{}\0{}",
+                o.name, o.slug, os.slug, os.name, o.class, o.risk
+            ));
+        }
+    }
+    super::cache::digest(&parts)
+}
+
+/// Records a skipped server's files as produced, so they are not removed as stale.
+fn mark_server(site: &Site, index: usize, out: &Output) {
+    let s = &site.servers[index];
+    for f in ["index.html", "policy.json", "claude-code.json"] {
+        out.mark(&format!("servers/{}/{f}", s.slug));
+    }
+    out.mark(&format!("api/servers/{}.json", s.slug));
+    for t in site.tools_of(s) {
+        out.mark(&format!("tools/{}/{}/index.html", s.slug, t.slug));
+        out.mark(&format!("api/tools/{}/{}.json", s.slug, t.slug));
+    }
 }
 
 fn page(site: &Site, title: &str, description: &str, path: &str) -> Value {
@@ -383,21 +449,13 @@ fn render_tool(
         .take(MAX_SIBLINGS)
         .map(|s| json!({"name": s.name, "url": site.tool_url(s), "class": s.class.as_str(), "risk": s.risk.as_str()}))
         .collect();
-    let similar: Vec<Value> = site
-        .similar
-        .get(&t.key)
-        .map(|list| {
-            list.iter()
-                .map(|&i| &site.tools[i as usize])
-                .filter(|o| o.server as usize != index)
-                .take(MAX_SIMILAR)
-                .map(|o| {
-                    json!({"name": o.name, "url": site.tool_url(o), "server": site.servers[o.server as usize].name,
-                           "class": o.class.as_str(), "risk": o.risk.as_str()})
-                })
-                .collect()
+    let similar: Vec<Value> = similar_of(site, index, t)
+        .into_iter()
+        .map(|o| {
+            json!({"name": o.name, "url": site.tool_url(o), "server": site.servers[o.server as usize].name,
+                   "class": o.class.as_str(), "risk": o.risk.as_str()})
         })
-        .unwrap_or_default();
+        .collect();
     let evidence: Vec<Value> = c
         .evidence
         .iter()
@@ -551,7 +609,13 @@ fn page_path(base: &str, p: usize) -> String {
 }
 
 /// Paginated listings: `/risk/<level>/`, `/class/<name>/`, `/servers/`.
-fn render_listings(site: &Site, tpl: &Templates, out: &Output) -> Result<u64> {
+fn render_listings(
+    site: &Site,
+    tpl: &Templates,
+    out: &Output,
+    old: &Cache,
+    new: &mut Cache,
+) -> Result<u64> {
     // (base path, heading, intro, item ids, tabs, kind)
     type Job = (String, String, String, Vec<u32>, Value, &'static str);
     let mut jobs: Vec<Job> = Vec::new();
@@ -614,7 +678,9 @@ fn render_listings(site: &Site, tpl: &Templates, out: &Output) -> Result<u64> {
         let total = job.3.len().div_ceil(PER_PAGE).max(1);
         units.extend((1..=total).map(|p| (j, p)));
     }
-    units.par_iter().try_for_each(|&(j, p)| -> Result<()> {
+    let digests: Vec<(String, u64)> = units
+        .par_iter()
+        .map(|&(j, p)| -> Result<(String, u64)> {
         let (base, heading, intro, ids, tabs, kind) = &jobs[j];
         let total = ids.len().div_ceil(PER_PAGE).max(1);
         let slice = &ids[(p - 1) * PER_PAGE..(p * PER_PAGE).min(ids.len())];
@@ -637,8 +703,17 @@ fn render_listings(site: &Site, tpl: &Templates, out: &Output) -> Result<u64> {
         let title = if p == 1 { heading.clone() } else { format!("{heading}, page {p}") };
         let ctx = json!({"page": page(site, &title, intro, &path), "heading": title, "intro": intro,
                          "tabs": tabs, "tabs_label": "Filter", "items": items, "kind": kind, "pages": pager(base, p, total)});
-        out.write(&page_path(base, p), tpl.render("list.html", &ctx)?.as_bytes())
-    })?;
+        let rel = page_path(base, p);
+        let d = super::cache::digest(&ctx.to_string());
+        if old.digests.get(&rel) == Some(&d) && out.resolve(&rel)?.is_file() {
+            out.mark(&rel);
+        } else {
+            out.write(&rel, tpl.render("list.html", &ctx)?.as_bytes())?;
+        }
+        Ok((rel, d))
+    })
+        .collect::<Result<_>>()?;
+    new.digests.extend(digests);
     Ok(units.len() as u64)
 }
 

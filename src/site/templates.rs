@@ -41,6 +41,8 @@ pub struct Templates {
     pub tera: tera::Tera,
     /// Static files after overrides: (path under the site root, bytes).
     pub statics: Vec<(String, Vec<u8>)>,
+    /// Digest of every template and static file, for the build cache.
+    pub sources_digest: u64,
 }
 
 impl Templates {
@@ -78,7 +80,12 @@ impl Templates {
             tera.add_raw_template(name, src)
                 .map_err(|e| anyhow!("template {name}: {e}"))?;
         }
-        Ok(Templates { tera, statics })
+        let sources_digest = super::cache::digest(&(&sources, &statics));
+        Ok(Templates {
+            tera,
+            statics,
+            sources_digest,
+        })
     }
 
     pub fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String> {

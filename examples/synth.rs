@@ -774,9 +774,10 @@ fn description(rng: &mut Rng, verb: &Verb, object: &str, d: &Domain) -> Option<S
     let obj = object.replace('_', " ");
     let mut s = format!("{} {} in {}.", verb.phrase, obj, d.about);
     let extra = rng.below(4);
-    for _ in 0..extra {
+    let first = rng.below(DETAILS.len());
+    for k in 0..extra {
         s.push(' ');
-        s.push_str(rng.pick::<&str>(DETAILS));
+        s.push_str(DETAILS[(first + k * 5) % DETAILS.len()]);
     }
     // Hostile or odd descriptions, in small numbers: every stage must survive them.
     let roll = rng.below(1000);

@@ -118,6 +118,13 @@ fn ranking_finds_split_names_and_puts_name_matches_first() {
     let hits = names(&json_hits(&["job", "status"], dir.path()));
     // Both words are in the name: first. `job` alone in a camelCase name does not have both.
     assert_eq!(hits.first().map(String::as_str), Some("check_job_status"));
+    // The limited path (ranked inside the full-text index) agrees with the full ranking.
+    let out = toolrisk(
+        &["job", "status", "--limit", "1", "--format", "json"],
+        dir.path(),
+    );
+    let top: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(names(&top), [hits[0].clone()]);
     let logs = names(&json_hits(&["job", "logs"], dir.path()));
     assert_eq!(logs, ["getJobLogs"]);
     // A word only in the server name still finds the server's tools, after name matches.

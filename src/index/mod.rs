@@ -35,7 +35,7 @@ pub const FILE_NAME: &str = ".index.sqlite";
 
 /// Servers re-read and written per transaction during a refresh: bounds memory at 500k
 /// tools while keeping the per-transaction cost negligible.
-const BATCH: usize = 2048;
+const BATCH: usize = 256;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -449,6 +449,8 @@ impl Index {
                 known.insert(p, v);
             }
         }
+        // An empty index (a fresh build) has nothing to delete before each insert.
+        let fresh = known.is_empty();
         let mut changed: Vec<&(String, String)> = Vec::new();
         for f in files {
             match known.remove(&f.0) {
@@ -491,7 +493,7 @@ impl Index {
                 });
                 for parsed in recv {
                     let tx = conn.transaction()?;
-                    write_batch(&tx, &parsed)?;
+                    write_batch(&tx, &parsed, fresh)?;
                     tx.commit()?;
                 }
                 Ok(())
@@ -514,7 +516,23 @@ impl Index {
             .as_deref()
             .map(fts_query)
             .filter(|(all, _)| !all.is_empty());
-        if text.is_some() {
+        let unfiltered = q.class.is_none()
+            && q.access.is_none()
+            && q.risk.is_none()
+            && q.effect.is_none()
+            && q.server.is_none();
+        if text.is_some() && unfiltered && q.limit > 0 {
+            // Rank inside the full-text index and join only the rows shown: a common word
+            // matches a fifth of a large catalogue, and joining every match would dominate.
+            sql.push_str(
+                "f.score FROM (SELECT rowid AS id, -bm25(tools_fts, 10.0, 2.0, 1.0) AS score
+                     FROM tools_fts WHERE tools_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?) f
+                 JOIN tools t ON t.id = f.id JOIN servers s ON s.id = t.server
+                 ORDER BY f.score DESC, t.risk DESC, t.sort_key",
+            );
+            args.push(rusqlite::types::Value::Null);
+            args.push((q.limit as i64).into());
+        } else if text.is_some() {
             // bm25 is lower-is-better; a name match counts most, then the server, then prose.
             sql.push_str(
                 "-bm25(tools_fts, 10.0, 2.0, 1.0) AS score
@@ -526,6 +544,7 @@ impl Index {
         } else {
             sql.push_str("0.0 AS score FROM tools t JOIN servers s ON s.id = t.server WHERE 1");
         }
+        let fast = text.is_some() && unfiltered && q.limit > 0;
         if let Some(c) = q.class {
             sql.push_str(" AND t.class = ?");
             args.push(c.as_str().to_string().into());
@@ -555,12 +574,14 @@ impl Index {
                 args.push(s.clone().into());
             }
         }
-        if text.is_some() {
+        if fast {
+            // Ordered and limited above.
+        } else if text.is_some() {
             sql.push_str(" ORDER BY score DESC, t.risk DESC, t.sort_key");
         } else {
             sql.push_str(" ORDER BY t.risk DESC, t.sort_key");
         }
-        if q.limit > 0 {
+        if q.limit > 0 && !fast {
             sql.push_str(" LIMIT ?");
             args.push((q.limit as i64).into());
         }
@@ -744,7 +765,7 @@ fn drop_file(tx: &rusqlite::Transaction<'_>, file: i64) -> Result<()> {
     Ok(())
 }
 
-fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed]) -> Result<()> {
+fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed], fresh: bool) -> Result<()> {
     let mut upsert_file = tx.prepare_cached(
         "INSERT INTO files(path, stamp, error) VALUES (?1, ?2, ?3)
          ON CONFLICT(path) DO UPDATE SET stamp = excluded.stamp, error = excluded.error
@@ -764,7 +785,9 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed]) -> Result<()> 
     for p in parsed {
         let error = p.result.as_ref().err();
         let file: i64 = upsert_file.query_row(params![p.path, p.stamp, error], |r| r.get(0))?;
-        drop_file(tx, file)?;
+        if !fresh {
+            drop_file(tx, file)?;
+        }
         let Ok((server, classes)) = &p.result else {
             continue;
         };

@@ -1,10 +1,57 @@
-//! `toolrisk build` (being built).
+//! `toolrisk build`: render the catalogue as a static website.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use toolrisk::site::{self, BuildOptions};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[group(id = "build_args")]
+pub struct Args {
+    /// The catalogue folder (holds servers/*.yaml).
+    #[arg(long, default_value = "catalogue")]
+    pub catalogue: PathBuf,
+    /// Where to write the site.
+    #[arg(long, default_value = "site")]
+    pub out: PathBuf,
+    /// Absolute URL the site will be served from (for canonical links, the feed and sitemaps).
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8000",
+        env = "TOOLRISK_BASE_URL"
+    )]
+    pub base_url: String,
+    /// A folder of templates (and static/ files) that replace the built-in ones by name.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`toolrisk build` is not available in this build yet")
+impl Args {
+    pub fn options(&self) -> anyhow::Result<BuildOptions> {
+        let url = url::Url::parse(&self.base_url).map_err(|e| {
+            anyhow::anyhow!("--base-url `{}` is not an absolute URL: {e}", self.base_url)
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            anyhow::bail!(
+                "--base-url must be an http or https URL, got `{}`",
+                self.base_url
+            );
+        }
+        Ok(BuildOptions {
+            catalogue: self.catalogue.clone(),
+            out: self.out.clone(),
+            base_url: self.base_url.clone(),
+            templates: self.templates.clone(),
+        })
+    }
+}
+
+/// Exit 0 when every catalogue file was read, 1 when some were skipped (the rest is built).
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let report = site::build(&args.options()?)?;
+    site::serve::print_report(&report);
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

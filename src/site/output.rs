@@ -1,0 +1,189 @@
+//! The output folder: writes a file only when its bytes changed (so unchanged pages keep their
+//! mtime), remembers every file a build produced, and removes the ones a later build no longer
+//! produces. Every path is checked to stay inside the output folder.
+
+use anyhow::{bail, Context, Result};
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Name of the list of files the last build wrote, kept in the output folder.
+pub const MANIFEST: &str = ".toolrisk-files";
+
+/// Counts of what a build did to the output folder.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    pub written: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+}
+
+pub struct Output {
+    root: PathBuf,
+    produced: Mutex<HashSet<String>>,
+    written: AtomicU64,
+    unchanged: AtomicU64,
+}
+
+impl Output {
+    pub fn new(root: &Path) -> Result<Output> {
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create output folder {}", root.display()))?;
+        Ok(Output {
+            root: root.to_path_buf(),
+            produced: Mutex::new(HashSet::new()),
+            written: AtomicU64::new(0),
+            unchanged: AtomicU64::new(0),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Writes `rel` (a `/`-separated path inside the folder) unless it already holds `bytes`.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.resolve(rel)?;
+        let same = match std::fs::metadata(&path) {
+            Ok(m) if m.len() == bytes.len() as u64 => std::fs::read(&path)
+                .map(|old| old == bytes)
+                .unwrap_or(false),
+            _ => false,
+        };
+        if same {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create folder {}", dir.display()))?;
+            }
+            // Write to a temporary name and rename, so a reader (or `serve`) never sees half a page.
+            let tmp = path.with_extension(format!(
+                "{}.tmp",
+                path.extension().and_then(|e| e.to_str()).unwrap_or("")
+            ));
+            std::fs::write(&tmp, bytes)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("cannot rename into {}", path.display()))?;
+            self.written.fetch_add(1, Ordering::Relaxed);
+        }
+        self.mark(rel);
+        Ok(())
+    }
+
+    /// Records that this build produces `rel` without writing it (it is known unchanged).
+    pub fn mark(&self, rel: &str) {
+        if let Ok(mut p) = self.produced.lock() {
+            p.insert(rel.to_string());
+        }
+    }
+
+    /// Path of `rel` inside the folder; refuses anything that could leave it.
+    pub fn resolve(&self, rel: &str) -> Result<PathBuf> {
+        let p = Path::new(rel);
+        if rel.is_empty()
+            || rel.contains('\\')
+            || rel.contains('\0')
+            || !p
+                .components()
+                .all(|c| matches!(c, Component::Normal(s) if !s.is_empty()))
+        {
+            bail!("refusing to write `{rel}`: output paths must stay inside the output folder");
+        }
+        Ok(self.root.join(p))
+    }
+
+    /// Removes files the previous build wrote and this one did not, then saves the manifest.
+    pub fn finish(self) -> Result<WriteStats> {
+        let produced = self
+            .produced
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("a render thread panicked"))?;
+        let manifest = self.root.join(MANIFEST);
+        let mut removed = 0;
+        if let Ok(old) = std::fs::read_to_string(&manifest) {
+            for rel in old.lines() {
+                if rel.is_empty() || produced.contains(rel) {
+                    continue;
+                }
+                // A manifest is ours, but it sits in a folder others can write to: re-check.
+                let Ok(path) = Output::check_rel(&self.root, rel) else {
+                    continue;
+                };
+                if std::fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                    // Drop folders left empty (a removed tool's `tools/<server>/<tool>/`).
+                    let mut dir = path.parent();
+                    while let Some(d) = dir {
+                        if d == self.root || std::fs::remove_dir(d).is_err() {
+                            break;
+                        }
+                        dir = d.parent();
+                    }
+                }
+            }
+        }
+        let mut list: Vec<&String> = produced.iter().collect();
+        list.sort();
+        let mut text = String::with_capacity(list.len() * 48);
+        for rel in list {
+            text.push_str(rel);
+            text.push('\n');
+        }
+        crate::catalogue::write_atomic(&manifest, text.as_bytes())?;
+        Ok(WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed,
+        })
+    }
+
+    fn check_rel(root: &Path, rel: &str) -> Result<PathBuf> {
+        let p = Path::new(rel);
+        if rel.contains('\\') || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+            bail!("bad path");
+        }
+        Ok(root.join(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_paths_that_leave_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::new(dir.path()).unwrap();
+        for bad in ["../x", "/etc/passwd", "a/../../x", "a\\..\\x", ""] {
+            assert!(out.write(bad, b"x").is_err(), "{bad}");
+        }
+        out.write("a/b/index.html", b"x").unwrap();
+    }
+
+    #[test]
+    fn unchanged_files_keep_their_mtime_and_stale_ones_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::new(dir.path()).unwrap();
+        out.write("keep.html", b"same").unwrap();
+        out.write("gone/x/index.html", b"old").unwrap();
+        assert_eq!(out.finish().unwrap().written, 2);
+        let t0 = std::fs::metadata(dir.path().join("keep.html"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let out = Output::new(dir.path()).unwrap();
+        out.write("keep.html", b"same").unwrap();
+        let stats = out.finish().unwrap();
+        assert_eq!((stats.written, stats.unchanged, stats.removed), (0, 1, 1));
+        let t1 = std::fs::metadata(dir.path().join("keep.html"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(t0, t1);
+        assert!(!dir.path().join("gone").exists());
+    }
+}

@@ -1,0 +1,97 @@
+//! The page templates (tera) and static files: built-in copies compiled into the binary, each
+//! replaceable by a file of the same name in the user's templates folder.
+
+use anyhow::{anyhow, Context as _, Result};
+use std::path::Path;
+
+/// Built-in templates, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("tool.html", include_str!("../../templates/tool.html")),
+    ("server.html", include_str!("../../templates/server.html")),
+    ("list.html", include_str!("../../templates/list.html")),
+    ("attack.html", include_str!("../../templates/attack.html")),
+    ("changes.html", include_str!("../../templates/changes.html")),
+    ("search.html", include_str!("../../templates/search.html")),
+    ("404.html", include_str!("../../templates/404.html")),
+];
+
+/// Built-in static files, by path under the site root.
+pub const STATIC: &[(&str, &[u8])] = &[
+    (
+        "static/style.css",
+        include_bytes!("../../templates/static/style.css"),
+    ),
+    (
+        "static/site.js",
+        include_bytes!("../../templates/static/site.js"),
+    ),
+    (
+        "static/search.js",
+        include_bytes!("../../templates/static/search.js"),
+    ),
+    (
+        "static/favicon.svg",
+        include_bytes!("../../templates/static/favicon.svg"),
+    ),
+];
+
+pub struct Templates {
+    pub tera: tera::Tera,
+    /// Static files after overrides: (path under the site root, bytes).
+    pub statics: Vec<(String, Vec<u8>)>,
+    /// Digest of every template and static file, for the build cache.
+    pub sources_digest: u64,
+}
+
+impl Templates {
+    /// The built-in templates, with those in `dir` (if given) replacing them by name.
+    pub fn load(dir: Option<&Path>) -> Result<Templates> {
+        let mut tera = tera::Tera::new();
+        let mut sources: Vec<(String, String)> = TEMPLATES
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
+        let mut statics: Vec<(String, Vec<u8>)> = STATIC
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.to_vec()))
+            .collect();
+        if let Some(dir) = dir {
+            if !dir.is_dir() {
+                anyhow::bail!("templates folder {} does not exist", dir.display());
+            }
+            for (name, src) in sources.iter_mut() {
+                let p = dir.join(name.as_str());
+                if p.is_file() {
+                    *src = std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read template {}", p.display()))?;
+                }
+            }
+            for (name, bytes) in statics.iter_mut() {
+                let p = dir.join(name.as_str());
+                if p.is_file() {
+                    *bytes = std::fs::read(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                }
+            }
+        }
+        for (name, src) in &sources {
+            tera.add_raw_template(name, src)
+                .map_err(|e| anyhow!("template {name}: {e}"))?;
+        }
+        let sources_digest = super::cache::digest(&(&sources, &statics));
+        Ok(Templates {
+            tera,
+            statics,
+            sources_digest,
+        })
+    }
+
+    pub fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String> {
+        let ctx = tera::Context::from_serialize(ctx).map_err(|e| anyhow!("{name}: {e}"))?;
+        self.tera
+            .render(name, &ctx)
+            .map_err(|e| anyhow!("rendering {name}: {e:?}"))
+    }
+}

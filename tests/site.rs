@@ -1,0 +1,560 @@
+//! The static site, built from the fixture catalogues in tests/fixtures/site/: pages and their
+//! structure, hostile input, incremental rebuilds, template overrides and flat page weight.
+
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toolrisk::model::{Server, Tool};
+use toolrisk::site::{build, BuildOptions, BuildReport};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/site")
+        .join(name)
+}
+
+fn opts(catalogue: &Path, out: &Path) -> BuildOptions {
+    BuildOptions {
+        catalogue: catalogue.to_path_buf(),
+        out: out.to_path_buf(),
+        base_url: "https://catalogue.example".into(),
+        templates: None,
+    }
+}
+
+fn read(out: &Path, rel: &str) -> String {
+    std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn files(dir: &Path) -> BTreeMap<String, std::fs::Metadata> {
+    let mut map = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                map.insert(rel, m);
+            }
+        }
+    }
+    map
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn build_fixture() -> (tempfile::TempDir, BuildReport) {
+    let out = tempfile::tempdir().unwrap();
+    let report = build(&opts(&fixture("catalogue"), out.path())).unwrap();
+    (out, report)
+}
+
+#[test]
+fn builds_every_kind_of_page_and_reports_the_broken_file() {
+    let (out, report) = build_fixture();
+    let out = out.path();
+    assert_eq!(report.servers, 2);
+    assert_eq!(report.tools, 6);
+    assert_eq!(report.errors.len(), 1);
+    assert!(report.errors[0].path.ends_with("broken.yaml"));
+    assert!(report.errors[0].to_string().contains("surprise_field"));
+    for rel in [
+        "index.html",
+        "404.html",
+        "robots.txt",
+        "sitemap.xml",
+        "servers/index.html",
+        "servers/sktime-mcp/index.html",
+        "servers/sktime-mcp/policy.json",
+        "servers/sktime-mcp/claude-code.json",
+        "tools/sktime-mcp/check-job-status/index.html",
+        "tools/jobs-server/send-report/index.html",
+        "risk/low/index.html",
+        "risk/critical/index.html",
+        "class/read/index.html",
+        "class/financial/index.html",
+        "attacks/index.html",
+        "attacks/lethal-trifecta/index.html",
+        "changes/index.html",
+        "changes/atom.xml",
+        "api/index.json",
+        "api/servers/sktime-mcp.json",
+        "api/tools/sktime-mcp/check-job-status.json",
+        "search/index.html",
+        "search/meta.json",
+        "static/style.css",
+        "static/search.js",
+    ] {
+        assert!(out.join(rel).is_file(), "missing {rel}");
+    }
+    assert!(!out.join("servers/broken").exists());
+}
+
+#[test]
+fn tool_page_says_what_an_operator_needs() {
+    let (out, _) = build_fixture();
+    let page = read(out.path(), "tools/sktime-mcp/check-job-status/index.html");
+    let must = [
+        "<link rel=\"canonical\" href=\"https://catalogue.example/tools/sktime-mcp/check-job-status/\">",
+        "<meta name=\"description\" content=\"check_job_status on sktime MCP",
+        "class=\"badge risk-",
+        "Check the status of a background forecasting job.",
+        "Why it needs a policy",
+        "Evidence from the definition",
+        "<code>job_id</code>",
+        "readOnlyHint",
+        "Declared by the server",
+        "Inferred by toolrisk",
+        "/attacks/tool-poisoning/",
+        "&quot;default&quot;: &quot;deny&quot;",
+        "mcp__sktime-mcp__check_job_status",
+        "class=\"copy\"",
+        "Other tools on sktime MCP",
+        "href=\"/tools/sktime-mcp/fit-forecaster/\"",
+        // The same tool name on another server is "similar".
+        "href=\"/tools/jobs-server/check-job-status/\"",
+        "What does check_job_status do?",
+        "How do I enforce a policy on check_job_status?",
+        "What is the risk level of check_job_status?",
+        "Can check_job_status be rate-limited?",
+        "How do I block check_job_status?",
+        "Which server provides check_job_status?",
+        "Change history",
+        "<main id=\"main\">",
+        "<html lang=\"en\">",
+    ];
+    for m in must {
+        assert!(page.contains(m), "tool page lacks {m:?}");
+    }
+    // The history of a changed tool shows the old description (a rug pull is visible).
+    let page = read(out.path(), "tools/sktime-mcp/delete-job/index.html");
+    assert!(page.contains("description_changed"));
+    assert!(page.contains("Delete a job."));
+    // The server's policy download is the native format, default deny, one rule per tool.
+    let policy: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "servers/sktime-mcp/policy.json")).unwrap();
+    assert_eq!(policy["default"], "deny");
+    assert_eq!(policy["tools"].as_object().unwrap().len(), 4);
+    let api: serde_json::Value = serde_json::from_str(&read(
+        out.path(),
+        "api/tools/sktime-mcp/check-job-status.json",
+    ))
+    .unwrap();
+    assert_eq!(api["tool"]["name"], "check_job_status");
+    assert!(api["classification"]["risk"].is_string());
+}
+
+#[test]
+fn server_listing_feed_and_sitemap_pages_are_complete() {
+    let (out, _) = build_fixture();
+    let out = out.path();
+    let server = read(out, "servers/jobs-server/index.html");
+    assert!(server.contains("initialize timed out after 90 s"));
+    assert!(server.contains("href=\"/tools/jobs-server/send-report/\""));
+    assert!(server.contains("policy.json"));
+    let sitemap = read(out, "sitemap.xml");
+    assert!(sitemap.contains("<urlset"));
+    assert!(sitemap.contains("<loc>https://catalogue.example/tools/jobs-server/send-report/</loc>"));
+    let feed = read(out, "changes/atom.xml");
+    assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+    assert!(feed.contains("https://catalogue.example/tools/sktime-mcp/delete-job/"));
+    assert!(read(out, "robots.txt").contains("Sitemap: https://catalogue.example/sitemap.xml"));
+    let index: serde_json::Value = serde_json::from_str(&read(out, "api/index.json")).unwrap();
+    assert_eq!(index["tools_count"], 6);
+    // Each tool appears on exactly one risk page and one class page.
+    let mut on_risk = 0;
+    for r in ["low", "medium", "high", "critical"] {
+        on_risk += read(out, &format!("risk/{r}/index.html"))
+            .matches("href=\"/tools/")
+            .count();
+    }
+    assert_eq!(on_risk, 6);
+}
+
+#[test]
+fn search_index_finds_tools_by_name_and_words() {
+    let (out, _) = build_fixture();
+    let out = out.path();
+    let meta: serde_json::Value = serde_json::from_str(&read(out, "search/meta.json")).unwrap();
+    assert_eq!(meta["docs"], 8); // 6 tools + 2 servers
+    let shard: serde_json::Value =
+        serde_json::from_str(&read(out, "search/terms/ch.json")).unwrap();
+    let check = shard["check"].as_array().unwrap();
+    assert_eq!(check.len(), 2, "two tools are named check_…");
+    let docs: serde_json::Value = serde_json::from_str(&read(out, "search/docs/0.json")).unwrap();
+    let code = check[0].as_u64().unwrap();
+    let doc = (code / 4 / 6) / 3;
+    let field = (code / 4 / 6) % 3;
+    assert_eq!(field, 0, "matched in the name");
+    assert_eq!(docs[doc as usize][0], "check_job_status");
+    // Words from descriptions are indexed too.
+    let em: serde_json::Value = serde_json::from_str(&read(out, "search/terms/em.json")).unwrap();
+    assert!(em.get("email").is_some());
+}
+
+/// Every tag the site emits comes from a template: crawled text must never create one, nor an
+/// event-handler attribute, nor a link to a non-web scheme.
+fn assert_safe_html(rel: &str, html: &str) {
+    let tag = Regex::new(r"(?s)<([a-zA-Z][a-zA-Z0-9]*)((?:[^>\x22']|\x22[^\x22]*\x22|'[^']*')*)>")
+        .unwrap();
+    let attr = Regex::new(r#"([a-zA-Z-]+)\s*=\s*"([^"]*)""#).unwrap();
+    let local_json = Regex::new(r"^[a-z0-9-]+\.json$").unwrap();
+    let allowed_tags = [
+        "html",
+        "head",
+        "meta",
+        "title",
+        "link",
+        "body",
+        "a",
+        "header",
+        "nav",
+        "ul",
+        "li",
+        "form",
+        "label",
+        "input",
+        "main",
+        "footer",
+        "p",
+        "script",
+        "h1",
+        "h2",
+        "h3",
+        "span",
+        "code",
+        "section",
+        "div",
+        "strong",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "br",
+        "pre",
+        "details",
+        "summary",
+        "button",
+        "article",
+        "img",
+        "dl",
+        "dt",
+        "dd",
+        "time",
+        "ol",
+        "em",
+        "mark",
+        "select",
+        "option",
+        "fieldset",
+        "legend",
+        "noscript",
+        "blockquote",
+        "del",
+        "hr",
+        "h4",
+        "h5",
+        "h6",
+    ];
+    for cap in tag.captures_iter(html) {
+        let name = cap[1].to_ascii_lowercase();
+        assert!(
+            allowed_tags.contains(&name.as_str()),
+            "{rel}: unexpected tag <{name}{}>",
+            &cap[2]
+        );
+        let attrs = &cap[2];
+        let bare = attr.replace_all(attrs, "");
+        assert!(
+            bare.trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || c == '-' || c == '/'),
+            "{rel}: stray text in <{name}{attrs}>"
+        );
+        for a in attr.captures_iter(attrs) {
+            let key = a[1].to_ascii_lowercase();
+            assert!(
+                !key.starts_with("on"),
+                "{rel}: event handler in <{name}{attrs}>"
+            );
+            if matches!(key.as_str(), "href" | "src" | "action") {
+                let v = a[2].trim().to_ascii_lowercase();
+                assert!(
+                    v.starts_with('/')
+                        || v.starts_with('#')
+                        || v.starts_with("https://")
+                        || v.starts_with("http://")
+                        || v.starts_with("mailto:")
+                        || local_json.is_match(&v),
+                    "{rel}: unsafe {key}={v:?}"
+                );
+            }
+            if name == "script" {
+                assert!(
+                    key == "src" || key == "defer",
+                    "{rel}: inline script attribute {key}"
+                );
+            }
+        }
+        if name == "a" && attrs.contains("http") && !attrs.contains("catalogue.example") {
+            assert!(
+                attrs.contains("rel=\"nofollow noopener"),
+                "{rel}: external link without rel: {attrs}"
+            );
+        }
+    }
+    // No script element has a body: scripts only load our own files.
+    let inline = Regex::new(r"(?s)<script[^>]*>\s*[^<\s]").unwrap();
+    assert!(!inline.is_match(html), "{rel}: inline script");
+}
+
+#[test]
+fn hostile_catalogue_cannot_inject_markup_or_escape_the_folder() {
+    let cat = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("hostile"), cat.path());
+    // A 300 KB description, generated rather than committed.
+    let huge = Server {
+        id: "huge".into(),
+        slug: "huge".into(),
+        name: "Huge".into(),
+        tools: vec![Tool {
+            name: "wall_of_text".into(),
+            description: Some("<script>alert('big')</script> lorem ipsum ".repeat(7_500)),
+            ..Tool::default()
+        }],
+        ..Server::default()
+    };
+    assert!(huge.tools[0].description.as_ref().unwrap().len() > 300_000);
+    toolrisk::catalogue::Catalogue::new(cat.path())
+        .write(&huge)
+        .unwrap();
+
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("site");
+    let report = build(&opts(cat.path(), &out)).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.servers, 3);
+
+    // Nothing was written outside the output folder, and names became safe slugs.
+    let outside: Vec<_> = std::fs::read_dir(parent.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(outside.len(), 1);
+    let all = files(&out);
+    for rel in all.keys() {
+        assert!(
+            rel.split('/').all(|part| !part.is_empty()
+                && part != ".."
+                && part != "."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))),
+            "unsafe output path {rel}"
+        );
+    }
+    // Five colliding or empty tool names get five distinct pages, deterministically.
+    let dotdot: Vec<_> = all
+        .keys()
+        .filter(|k| k.starts_with("tools/dotdot/"))
+        .collect();
+    assert_eq!(dotdot.len(), 5, "{dotdot:?}");
+    let again = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), again.path())).unwrap();
+    let again_keys: Vec<String> = files(again.path()).into_keys().collect();
+    assert_eq!(all.keys().cloned().collect::<Vec<_>>(), again_keys);
+
+    for (rel, _) in all.iter().filter(|(k, _)| k.ends_with(".html")) {
+        let html = read(&out, rel);
+        assert_safe_html(rel, &html);
+        // Crawled bidi controls are shown, not obeyed.
+        assert!(!html.contains('\u{202E}'), "{rel}: raw bidi override");
+    }
+    let evil = read(&out, "tools/evil/svg-onload-alert-name/index.html");
+    assert!(evil.contains("[U+202E]exe.txt[U+202C]"));
+    assert!(evil.contains("&lt;svg/onload=alert("));
+    // The huge description is cut for display, so the page stays small.
+    let big = all["tools/huge/wall-of-text/index.html"].len();
+    assert!(big < 200_000, "huge tool page is {big} bytes");
+    // JSON in the API stays valid whatever the strings hold.
+    let api: serde_json::Value =
+        serde_json::from_str(&read(&out, "api/servers/evil.json")).unwrap();
+    assert!(api["server"]["name"].as_str().unwrap().contains("<script>"));
+    // The Atom feed escapes crawled text too.
+    let feed = read(&out, "changes/atom.xml");
+    assert!(!feed.contains("<script>"));
+}
+
+#[test]
+fn rebuild_writes_only_what_changed_and_removes_vanished_tools() {
+    let cat = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("catalogue"), cat.path());
+    std::fs::remove_file(cat.path().join("servers/broken.yaml")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let first = build(&opts(cat.path(), out.path())).unwrap();
+    assert!(first.written > 50);
+    let before = files(out.path());
+
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let second = build(&opts(cat.path(), out.path())).unwrap();
+    assert_eq!(second.written, 0, "an unchanged catalogue rewrote files");
+    assert_eq!(second.removed, 0);
+    let after = files(out.path());
+    for (rel, m) in &before {
+        if !rel.starts_with(".toolrisk-") {
+            assert_eq!(
+                m.modified().unwrap(),
+                after[rel].modified().unwrap(),
+                "{rel} was touched"
+            );
+        }
+    }
+
+    // Drop a tool from one server: its pages go, the other server's tool pages stay untouched.
+    let catalogue = toolrisk::catalogue::Catalogue::new(cat.path());
+    let mut jobs = catalogue.find("jobs-server").unwrap();
+    jobs.tools.retain(|t| t.name != "send_report");
+    catalogue.write(&jobs).unwrap();
+    let third = build(&opts(cat.path(), out.path())).unwrap();
+    assert!(third.removed >= 2, "{third:?}");
+    assert!(!out.path().join("tools/jobs-server/send-report").exists());
+    assert!(!out
+        .path()
+        .join("api/tools/jobs-server/send-report.json")
+        .exists());
+    let now = files(out.path());
+    let mut kept = 0;
+    for (rel, m) in before.iter().filter(|(k, _)| k.contains("/sktime-mcp/")) {
+        assert_eq!(
+            m.modified().unwrap(),
+            now[rel].modified().unwrap(),
+            "{rel} was rewritten"
+        );
+        kept += 1;
+    }
+    assert!(kept >= 10);
+    assert!(third.written < first.written, "{third:?}");
+
+    // The cached rebuild produced exactly what a build from scratch produces.
+    let fresh = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), fresh.path())).unwrap();
+    let a = files(out.path());
+    let b = files(fresh.path());
+    let names = |m: &BTreeMap<String, std::fs::Metadata>| -> Vec<String> {
+        m.keys()
+            .filter(|k| !k.starts_with(".toolrisk-"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(names(&a), names(&b));
+    for rel in names(&a) {
+        assert_eq!(
+            read(out.path(), &rel),
+            read(fresh.path(), &rel),
+            "{rel} differs from a fresh build"
+        );
+    }
+}
+
+#[test]
+fn a_templates_folder_overrides_builtins_by_name() {
+    let tpl = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tpl.path().join("404.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>custom missing page</p>{% endblock content %}",
+    )
+    .unwrap();
+    std::fs::create_dir(tpl.path().join("static")).unwrap();
+    std::fs::write(tpl.path().join("static/style.css"), "body{color:red}").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(&fixture("catalogue"), out.path());
+    o.templates = Some(tpl.path().to_path_buf());
+    build(&o).unwrap();
+    assert!(read(out.path(), "404.html").contains("custom missing page"));
+    assert_eq!(read(out.path(), "static/style.css"), "body{color:red}");
+    // Others stay built in.
+    assert!(read(out.path(), "index.html").contains("Tools by risk"));
+
+    std::fs::write(tpl.path().join("home.html"), "{% if %}").unwrap();
+    let err = build(&o).expect_err("a broken template must fail the build");
+    assert!(format!("{err:#}").contains("home.html"), "{err:#}");
+}
+
+fn synthetic(dir: &Path, servers: usize) {
+    let cat = toolrisk::catalogue::Catalogue::new(dir);
+    for i in 0..servers {
+        let tools = [
+            "get_item",
+            "create_item",
+            "delete_item",
+            "search",
+            "send_message",
+        ]
+        .iter()
+        .map(|n| Tool {
+            name: n.to_string(),
+            description: Some(format!("Does {n} on service {i}.")),
+            input_schema: Some(
+                serde_json::json!({"type":"object","properties":{"id":{"type":"string"}}}),
+            ),
+            ..Tool::default()
+        })
+        .collect();
+        cat.write(&Server {
+            id: format!("example/s{i:04}"),
+            slug: format!("s{i:04}"),
+            name: format!("Service {i:04}"),
+            tools,
+            ..Server::default()
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn page_weight_stays_flat_as_the_catalogue_grows() {
+    let sizes: Vec<(u64, u64, u64)> = [3usize, 60]
+        .iter()
+        .map(|&n| {
+            let cat = tempfile::tempdir().unwrap();
+            synthetic(cat.path(), n);
+            let out = tempfile::tempdir().unwrap();
+            build(&opts(cat.path(), out.path())).unwrap();
+            let f = files(out.path());
+            let tool = f["tools/s0001/get-item/index.html"].len();
+            let server = f["servers/s0001/index.html"].len();
+            let home = f["index.html"].len();
+            (tool, server, home)
+        })
+        .collect();
+    // Similar tools are capped, so a tool page grows by a bounded list, not with the catalogue.
+    assert!(sizes[1].0 < sizes[0].0 + 4_000, "{sizes:?}");
+    assert!(sizes[1].1 <= sizes[0].1 + 200, "{sizes:?}");
+    assert!(sizes[1].2 <= sizes[0].2 + 200, "{sizes:?}");
+}
+
+#[test]
+fn a_missing_catalogue_is_an_error_that_says_what_to_do() {
+    let out = tempfile::tempdir().unwrap();
+    let err = build(&opts(Path::new("/nonexistent/catalogue"), out.path())).unwrap_err();
+    assert!(format!("{err}").contains("--catalogue"), "{err}");
+}

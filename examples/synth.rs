@@ -10,7 +10,11 @@
 //! name) so that every stage meets them at scale.
 //!
 //! Usage: `cargo run --release --example synth -- --servers N --tools-per-server M --out DIR
-//! [--seed S]`
+//! [--seed S] [--hugo DIR]`
+//!
+//! `--hugo DIR` also writes, for the benchmark against Hugo, one comparable markdown page per
+//! tool (front matter, description, classification table, input schema) under
+//! `DIR/tools/<server>/<tool>.md`.
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -774,9 +778,10 @@ fn description(rng: &mut Rng, verb: &Verb, object: &str, d: &Domain) -> Option<S
     let obj = object.replace('_', " ");
     let mut s = format!("{} {} in {}.", verb.phrase, obj, d.about);
     let extra = rng.below(4);
-    for _ in 0..extra {
+    let first = rng.below(DETAILS.len());
+    for k in 0..extra {
         s.push(' ');
-        s.push_str(rng.pick::<&str>(DETAILS));
+        s.push_str(DETAILS[(first + k * 5) % DETAILS.len()]);
     }
     // Hostile or odd descriptions, in small numbers: every stage must survive them.
     let roll = rng.below(1000);
@@ -971,6 +976,60 @@ struct Args {
     tools_per_server: usize,
     out: PathBuf,
     seed: u64,
+    hugo: Option<PathBuf>,
+}
+
+/// A markdown page with what a toolrisk tool page shows, for Hugo to render.
+fn hugo_page(server: &Server, tool: &Tool, c: &toolrisk::model::Classification) -> Result<String> {
+    use std::fmt::Write;
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut page = String::new();
+    writeln!(page, "---")?;
+    writeln!(page, "title: {}", q(tool.display_name()))?;
+    writeln!(page, "server: {}", q(&server.name))?;
+    writeln!(page, "risk: {}", c.risk)?;
+    writeln!(page, "class: {}", c.class)?;
+    writeln!(page, "---")?;
+    writeln!(page, "{}\n", tool.description.as_deref().unwrap_or(""))?;
+    writeln!(
+        page,
+        "| access | class | effects | risk | action | confidence |"
+    )?;
+    writeln!(page, "|---|---|---|---|---|---|")?;
+    let effects: Vec<&str> = c.effects.iter().map(|e| e.as_str()).collect();
+    writeln!(
+        page,
+        "| {} | {} | {} | {} | {} | {} |\n",
+        c.access,
+        c.class,
+        effects.join(", "),
+        c.risk,
+        c.policy.action,
+        c.confidence
+    )?;
+    for e in &c.evidence {
+        writeln!(page, "- `{}`: {} ({})", e.rule, e.signal, e.source)?;
+    }
+    writeln!(page, "\n```json")?;
+    let schema = tool.input_schema.clone().unwrap_or(Value::Null);
+    writeln!(page, "{}", serde_json::to_string_pretty(&schema)?)?;
+    writeln!(page, "```")?;
+    Ok(page)
+}
+
+fn write_hugo(dir: &std::path::Path, server: &Server) -> Result<()> {
+    let classes = toolrisk::classify::Classifier::builtin().classify_server(server);
+    let names: Vec<&str> = server.tools.iter().map(|t| t.name.as_str()).collect();
+    let slugs = toolrisk::slug::unique_slugs(&names);
+    let folder = dir.join("tools").join(&server.slug);
+    std::fs::create_dir_all(&folder)?;
+    for ((tool, c), slug) in server.tools.iter().zip(&classes).zip(&slugs) {
+        std::fs::write(
+            folder.join(format!("{slug}.md")),
+            hugo_page(server, tool, c)?,
+        )?;
+    }
+    Ok(())
 }
 
 fn parse_args() -> Result<Args> {
@@ -978,6 +1037,7 @@ fn parse_args() -> Result<Args> {
     let mut tools = None;
     let mut out = None;
     let mut seed = 1u64;
+    let mut hugo = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |flag: &str| it.next().with_context(|| format!("{flag} needs a value"));
@@ -992,8 +1052,11 @@ fn parse_args() -> Result<Args> {
             }
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--seed" => seed = value("--seed")?.parse().context("--seed")?,
+            "--hugo" => hugo = Some(PathBuf::from(value("--hugo")?)),
             "-h" | "--help" => {
-                println!("usage: synth --servers N --tools-per-server M --out DIR [--seed S]");
+                println!(
+                    "usage: synth --servers N --tools-per-server M --out DIR [--seed S] [--hugo DIR]"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown argument `{other}` (try --help)"),
@@ -1007,6 +1070,7 @@ fn parse_args() -> Result<Args> {
         tools_per_server,
         out,
         seed,
+        hugo,
     })
 }
 
@@ -1029,6 +1093,9 @@ fn main() -> Result<()> {
             let mut s = server(args.seed, i, args.tools_per_server);
             s.slug = slug.clone();
             cat.write(&s)?;
+            if let Some(dir) = &args.hugo {
+                write_hugo(dir, &s)?;
+            }
             Ok(())
         })?;
     eprintln!(

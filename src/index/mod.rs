@@ -35,7 +35,7 @@ pub const FILE_NAME: &str = ".index.sqlite";
 
 /// Servers re-read and written per transaction during a refresh: bounds memory at 500k
 /// tools while keeping the per-transaction cost negligible.
-const BATCH: usize = 2048;
+const BATCH: usize = 256;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +47,7 @@ CREATE TABLE files (
     stamp TEXT NOT NULL,
     error TEXT
 );
+CREATE INDEX files_error ON files(path) WHERE error IS NOT NULL;
 CREATE TABLE servers (
     id INTEGER PRIMARY KEY,
     file INTEGER NOT NULL,
@@ -54,9 +55,6 @@ CREATE TABLE servers (
     server_id TEXT NOT NULL,
     name TEXT NOT NULL
 );
-CREATE INDEX servers_file ON servers(file);
-CREATE INDEX servers_slug ON servers(slug);
-CREATE INDEX servers_sid ON servers(server_id);
 CREATE TABLE tools (
     id INTEGER PRIMARY KEY,
     server INTEGER NOT NULL,
@@ -73,13 +71,21 @@ CREATE TABLE tools (
     -- slug NUL name: the browse order when there is no search text
     sort_key TEXT NOT NULL
 );
-CREATE INDEX tools_server ON tools(server);
-CREATE INDEX tools_browse ON tools(risk DESC, sort_key);
 CREATE VIRTUAL TABLE tools_fts USING fts5(
     name, server, description,
     content='', contentless_delete=1,
     tokenize='porter unicode61 remove_diacritics 2'
 );
+"#;
+
+/// Indexes, made after the bulk load of a fresh build (cheaper than maintaining them row by
+/// row).
+const INDEXES: &str = r#"
+CREATE INDEX servers_file ON servers(file);
+CREATE INDEX servers_slug ON servers(slug);
+CREATE INDEX servers_sid ON servers(server_id);
+CREATE INDEX tools_server ON tools(server);
+CREATE INDEX tools_browse ON tools(risk DESC, sort_key);
 "#;
 
 /// `--risk high` (exactly) or `--risk high+` (that or worse).
@@ -233,6 +239,7 @@ impl Index {
                     refresh: Refresh::default(),
                 };
                 ix.conn.execute_batch(SCHEMA)?;
+                ix.conn.execute_batch(INDEXES)?;
                 ix.sync(rules.classifier(), &files)?;
                 ix.refresh.rebuilt = Some(format!(
                     "cannot write {} ({e:#}); indexed in memory for this run",
@@ -346,6 +353,10 @@ impl Index {
             };
             ix.conn.execute_batch(SCHEMA)?;
             ix.sync(rules.classifier(), files)?;
+            ix.conn.execute_batch(INDEXES)?;
+            // One merged full-text segment answers faster than the many a bulk load leaves.
+            ix.conn
+                .execute_batch("INSERT INTO tools_fts(tools_fts) VALUES('optimize');")?;
             ix.set_meta("schema", SCHEMA_VERSION)?;
             ix.set_meta("rules", rules.fingerprint())?;
             ix.set_meta("exe", exe)?;
@@ -389,9 +400,10 @@ impl Index {
         let mut stmt = self
             .conn
             .prepare("SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")?;
+        let dir = self.cat.servers_dir();
         let rows = stmt.query_map([], |r| {
             Ok(LoadError {
-                path: PathBuf::from(r.get::<_, String>(0)?),
+                path: dir.join(r.get::<_, String>(0)?),
                 message: r.get(1)?,
             })
         })?;
@@ -413,6 +425,19 @@ impl Index {
         files: &[(String, String)],
         classifier: &mut dyn FnMut() -> &'c Classifier,
     ) -> Result<()> {
+        // Nothing changed since the last refresh: one comparison instead of reading every
+        // row of `files`.
+        let digest = scan_digest(files);
+        let last: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'scan'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if last.as_deref() == Some(digest.as_str()) {
+            self.refresh.errors = self.stored_errors()?;
+            return Ok(());
+        }
         let mut known: HashMap<String, (i64, String)> = HashMap::new();
         {
             let mut stmt = self.conn.prepare("SELECT id, path, stamp FROM files")?;
@@ -424,6 +449,8 @@ impl Index {
                 known.insert(p, v);
             }
         }
+        // An empty index (a fresh build) has nothing to delete before each insert.
+        let fresh = known.is_empty();
         let mut changed: Vec<&(String, String)> = Vec::new();
         for f in files {
             match known.remove(&f.0) {
@@ -442,16 +469,37 @@ impl Index {
             }
             tx.commit()?;
         }
-        for chunk in changed.chunks(BATCH) {
+        if !changed.is_empty() {
             let classifier = classifier();
-            let parsed: Vec<Parsed> = chunk
-                .par_iter()
-                .map(|(p, s)| parse(classifier, p, s))
-                .collect();
-            let tx = self.conn.transaction()?;
-            write_batch(&tx, &parsed)?;
-            tx.commit()?;
+            let dir = self.cat.servers_dir();
+            let conn = &mut self.conn;
+            // Reading and classifying (all cores) overlaps with writing (one thread): a
+            // producer parses batch n+1 while this thread writes batch n.
+            std::thread::scope(|scope| -> Result<()> {
+                let (send, recv) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(1);
+                let dir = &dir;
+                let changed = &changed;
+                scope.spawn(move || {
+                    for chunk in changed.chunks(BATCH) {
+                        let parsed: Vec<Parsed> = chunk
+                            .par_iter()
+                            .map(|(name, stamp)| parse(classifier, dir, name, stamp))
+                            .collect();
+                        if send.send(parsed).is_err() {
+                            // The writer failed and hung up: stop reading.
+                            break;
+                        }
+                    }
+                });
+                for parsed in recv {
+                    let tx = conn.transaction()?;
+                    write_batch(&tx, &parsed, fresh)?;
+                    tx.commit()?;
+                }
+                Ok(())
+            })?;
         }
+        self.set_meta("scan", &digest)?;
         self.refresh.errors = self.stored_errors()?;
         Ok(())
     }
@@ -468,10 +516,26 @@ impl Index {
             .as_deref()
             .map(fts_query)
             .filter(|(all, _)| !all.is_empty());
-        if text.is_some() {
+        let unfiltered = q.class.is_none()
+            && q.access.is_none()
+            && q.risk.is_none()
+            && q.effect.is_none()
+            && q.server.is_none();
+        if text.is_some() && unfiltered && q.limit > 0 {
+            // Rank inside the full-text index and join only the rows shown: a common word
+            // matches a fifth of a large catalogue, and joining every match would dominate.
+            sql.push_str(
+                "f.score FROM (SELECT rowid AS id, -bm25(tools_fts, 10.0, 2.0, 1.0) AS score
+                     FROM tools_fts WHERE tools_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?) f
+                 JOIN tools t ON t.id = f.id JOIN servers s ON s.id = t.server
+                 ORDER BY f.score DESC, t.risk DESC, t.sort_key",
+            );
+            args.push(rusqlite::types::Value::Null);
+            args.push((q.limit as i64).into());
+        } else if text.is_some() {
             // bm25 is lower-is-better; a name match counts most, then the server, then prose.
             sql.push_str(
-                "-bm25(tools_fts, 10.0, 4.0, 1.0) AS score
+                "-bm25(tools_fts, 10.0, 2.0, 1.0) AS score
                  FROM tools_fts JOIN tools t ON t.id = tools_fts.rowid
                  JOIN servers s ON s.id = t.server
                  WHERE tools_fts MATCH ?",
@@ -480,6 +544,7 @@ impl Index {
         } else {
             sql.push_str("0.0 AS score FROM tools t JOIN servers s ON s.id = t.server WHERE 1");
         }
+        let fast = text.is_some() && unfiltered && q.limit > 0;
         if let Some(c) = q.class {
             sql.push_str(" AND t.class = ?");
             args.push(c.as_str().to_string().into());
@@ -509,12 +574,14 @@ impl Index {
                 args.push(s.clone().into());
             }
         }
-        if text.is_some() {
+        if fast {
+            // Ordered and limited above.
+        } else if text.is_some() {
             sql.push_str(" ORDER BY score DESC, t.risk DESC, t.sort_key");
         } else {
             sql.push_str(" ORDER BY t.risk DESC, t.sort_key");
         }
-        if q.limit > 0 {
+        if q.limit > 0 && !fast {
             sql.push_str(" LIMIT ?");
             args.push((q.limit as i64).into());
         }
@@ -626,28 +693,58 @@ fn is_unwritable(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Every server file with its stamp, sorted by path.
+/// Every server file (name under `servers/`) with its stamp, sorted by name. Names, not paths,
+/// so the same catalogue reached by another path keeps its index.
 fn scan(cat: &Catalogue) -> Result<Vec<(String, String)>> {
-    let files = cat.server_files()?;
-    Ok(files
-        .par_iter()
-        .filter_map(|p| {
-            // A file that vanished between the listing and the stat is simply not there.
-            let meta = fs::metadata(p).ok()?;
-            Some((p.to_string_lossy().into_owned(), stamp(&meta)))
-        })
-        .collect())
+    let dir = cat.servers_dir();
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "no catalogue at {}: expected a folder {} (use --catalogue DIR)",
+            cat.root.display(),
+            dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.ends_with(".yaml") || name.starts_with('.') {
+            continue;
+        }
+        // stat relative to the open folder: no path walk per file. A file that vanished
+        // since the listing is simply not there.
+        if let Ok(meta) = entry.metadata() {
+            files.push((name.to_string(), stamp(&meta)));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
-fn parse(classifier: &Classifier, path: &str, stamp: &str) -> Parsed {
-    let result = load_server(Path::new(path))
+fn scan_digest(files: &[(String, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, stamp) in files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(stamp.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+fn parse(classifier: &Classifier, dir: &Path, name: &str, stamp: &str) -> Parsed {
+    let result = load_server(&dir.join(name))
         .map(|server| {
             let c = classifier.classify_tools(&ServerContext::of(&server), &server.tools);
             (server, c)
         })
         .map_err(|e| e.message);
     Parsed {
-        path: path.to_string(),
+        path: name.to_string(),
         stamp: stamp.to_string(),
         result,
     }
@@ -668,7 +765,7 @@ fn drop_file(tx: &rusqlite::Transaction<'_>, file: i64) -> Result<()> {
     Ok(())
 }
 
-fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed]) -> Result<()> {
+fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed], fresh: bool) -> Result<()> {
     let mut upsert_file = tx.prepare_cached(
         "INSERT INTO files(path, stamp, error) VALUES (?1, ?2, ?3)
          ON CONFLICT(path) DO UPDATE SET stamp = excluded.stamp, error = excluded.error
@@ -688,13 +785,15 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed]) -> Result<()> 
     for p in parsed {
         let error = p.result.as_ref().err();
         let file: i64 = upsert_file.query_row(params![p.path, p.stamp, error], |r| r.get(0))?;
-        drop_file(tx, file)?;
+        if !fresh {
+            drop_file(tx, file)?;
+        }
         let Ok((server, classes)) = &p.result else {
             continue;
         };
         ins_server.execute(params![file, server.slug, server.id, server.name])?;
         let sid = tx.last_insert_rowid();
-        let server_words = format!("{} {} {}", server.name, server.slug, server.id);
+        let server_words = text::server_words(&server.name, &server.id);
         for (tool, c) in server.tools.iter().zip(classes) {
             ins_tool.execute(params![
                 sid,

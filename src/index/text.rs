@@ -37,19 +37,36 @@ fn split_words(name: &str) -> Vec<String> {
     words
 }
 
-/// The text indexed for a tool name: the name itself, then its words when the name runs them
-/// together (camelCase), so both the whole name and each word match.
+/// The text indexed for a tool name: the name itself, then the words the tokenizer would not
+/// find on its own (those run together by camelCase or digits), so both match.
 pub fn name_words(name: &str) -> String {
-    let words = split_words(name);
+    let plain: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
     let mut out = name.to_string();
-    // The tokenizer already splits at punctuation; add words only where case joins them.
-    if name.chars().any(|c| c.is_uppercase()) || name.chars().any(|c| c.is_numeric()) {
-        for w in words {
+    for w in split_words(name) {
+        let w = w.to_lowercase();
+        if !plain.contains(&w) {
             out.push(' ');
             out.push_str(&w);
         }
     }
     out
+}
+
+/// The text indexed for a server: each word of its name and id once, so a server whose name
+/// repeats its id does not outrank tools whose own name matches.
+pub fn server_words(name: &str, id: &str) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for w in split_words(name).into_iter().chain(split_words(id)) {
+        let w = w.to_lowercase();
+        if !seen.contains(&w) {
+            seen.push(w);
+        }
+    }
+    seen.join(" ")
 }
 
 /// Turns search text into two FTS5 queries: every word (AND) and any word (OR). Each word is
@@ -79,8 +96,13 @@ mod tests {
             ["github", "get", "issue", "2"]
         );
         assert_eq!(split_words("HTMLParser"), ["HTMLParser"]);
-        assert_eq!(name_words("getFile"), "getFile get File");
+        assert_eq!(name_words("getFile"), "getFile get file");
+        assert_eq!(name_words("job_status_v11"), "job_status_v11 v 11");
         assert_eq!(name_words("get_file"), "get_file");
+        assert_eq!(
+            server_words("Status Board", "io.github.ops/status-board"),
+            "status board io github ops"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::classify::tokens::truncate_at_char;
 use crate::model::{Finding, Severity, Tool};
-use regex::{Regex, RegexSet};
+use regex::bytes::{Regex, RegexSet};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -96,13 +96,26 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let pats: Vec<&str> = HIDDEN.iter().map(|(p, _, _)| *p).collect();
+        let pats: Vec<String> = HIDDEN
+            .iter()
+            .map(|(p, _, _)| crate::classify::rules::ascii_classes(p))
+            .collect();
         Patterns {
             // The patterns are constants covered by tests: failing here is a build bug.
-            set: RegexSet::new(&pats).expect("hidden-instruction patterns compile"),
+            set: regex::bytes::RegexSetBuilder::new(&pats)
+                .unicode(false)
+                .dfa_size_limit(32 << 20)
+                .build()
+                .expect("hidden-instruction patterns compile"),
             each: pats
                 .iter()
-                .map(|p| Regex::new(p).expect("hidden-instruction pattern compiles"))
+                .map(|p| {
+                    regex::bytes::RegexBuilder::new(p)
+                        .unicode(false)
+                        .dfa_size_limit(32 << 20)
+                        .build()
+                        .expect("hidden-instruction pattern compiles")
+                })
                 .collect(),
         }
     })
@@ -215,13 +228,13 @@ fn hidden_instructions(pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
             continue;
         }
         let lower = piece.text.to_ascii_lowercase();
-        let matches = p.set.matches(&lower);
+        let matches = p.set.matches(lower.as_bytes());
         if !matches.matched_any() {
             continue;
         }
         for i in matches.iter() {
             let (_, is_critical, what) = HIDDEN[i];
-            let Some(m) = p.each[i].find(&lower) else {
+            let Some(m) = p.each[i].find(lower.as_bytes()) else {
                 continue;
             };
             let quote = excerpt(piece.text, m.start(), m.end());
@@ -258,13 +271,13 @@ fn hidden_instructions(pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
 }
 
 fn excerpt(text: &str, start: usize, end: usize) -> String {
-    let mut e = end.min(start + 120);
-    while !text.is_char_boundary(e) {
-        e -= 1;
-    }
-    let mut s = start;
+    let mut s = start.min(text.len());
     while !text.is_char_boundary(s) {
         s -= 1;
+    }
+    let mut e = end.min(s + 120).min(text.len()).max(s);
+    while !text.is_char_boundary(e) {
+        e += 1;
     }
     text[s..e].replace(['\n', '\r'], " ")
 }

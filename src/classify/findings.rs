@@ -207,12 +207,77 @@ fn walk<'a>(v: &'a Value, place: &str, depth: usize, budget: &mut usize, out: &m
     }
 }
 
+/// Every string of a definition, without places: the fast path.
+fn texts<'a>(v: &'a Value, depth: usize, budget: &mut usize, out: &mut Vec<&'a str>) {
+    if depth > MAX_SCAN_DEPTH || *budget == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => {
+            let s = truncate_at_char(s, *budget);
+            *budget -= s.len();
+            out.push(s);
+        }
+        Value::Array(a) => {
+            for x in a {
+                texts(x, depth + 1, budget, out);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                if *budget == 0 {
+                    return;
+                }
+                let key = truncate_at_char(k, *budget);
+                *budget -= key.len();
+                if key.len() > 24 {
+                    out.push(key);
+                }
+                texts(x, depth + 1, budget, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Findings about one tool's own definition.
 pub fn tool_findings(tool: &Tool) -> Vec<Finding> {
     let mut out = Vec::new();
-    let pieces = pieces(tool);
-    hidden_instructions(&pieces, &mut out);
-    characters(tool, &pieces, &mut out);
+    // Fast path: all text in one lowercased buffer, one pass of the pattern set. Only when
+    // something matches, or there is non-ASCII text, is each string examined with its place.
+    let mut all: Vec<&str> = vec![tool.name.as_str()];
+    all.extend(tool.title.as_deref());
+    all.extend(tool.description.as_deref());
+    let mut budget = MAX_SCAN_BYTES;
+    for v in [&tool.input_schema, &tool.output_schema, &tool.annotations]
+        .into_iter()
+        .flatten()
+    {
+        texts(v, 0, &mut budget, &mut all);
+    }
+    for v in tool.extra.values() {
+        texts(v, 0, &mut budget, &mut all);
+    }
+    let mut buf = String::with_capacity(all.iter().map(|t| t.len() + 1).sum());
+    let mut non_ascii = false;
+    for t in &all {
+        non_ascii |= !t.is_ascii();
+        if t.len() >= 8 {
+            buf.push_str(t);
+            buf.push('\n');
+        }
+    }
+    buf.make_ascii_lowercase();
+    let suspicious = patterns().set.is_match(buf.as_bytes());
+    if suspicious || non_ascii {
+        let pieces = pieces(tool);
+        if suspicious {
+            hidden_instructions(&pieces, &mut out);
+        }
+        if non_ascii {
+            characters(tool, &pieces, &mut out);
+        }
+    }
     schema_type(tool, &mut out);
     oversized(tool, &mut out);
     name_charset(tool, &mut out);

@@ -12,7 +12,10 @@ const INPUT: &str = "tests/fixtures/classify/check/input.json";
 const CATALOGUE: &str = "tests/fixtures/classify/catalogue";
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("runs toolrisk")
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("runs toolrisk")
 }
 
 fn run_stdin(args: &[&str], input: &str) -> Output {
@@ -49,7 +52,8 @@ fn check_json_matches_golden() {
     let o = run(&["check", INPUT, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let got: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let want: Value = serde_json::from_str(&golden("tests/fixtures/classify/check/expected.json")).unwrap();
+    let want: Value =
+        serde_json::from_str(&golden("tests/fixtures/classify/check/expected.json")).unwrap();
     assert_eq!(got, want);
 }
 
@@ -69,7 +73,10 @@ fn check_json_ignoring_annotations_matches_golden() {
 #[test]
 fn check_table_matches_golden() {
     let o = run(&["check", INPUT]);
-    assert_eq!(stdout(&o), golden("tests/fixtures/classify/check/expected.txt"));
+    assert_eq!(
+        stdout(&o),
+        golden("tests/fixtures/classify/check/expected.txt")
+    );
 }
 
 #[test]
@@ -77,8 +84,16 @@ fn check_json_has_exactly_the_contract_fields() {
     let o = run(&["check", INPUT, "--format", "json"]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let want = [
-        "name", "access", "effects", "class", "risk", "policy", "confidence", "rationale",
-        "evidence", "findings",
+        "name",
+        "access",
+        "effects",
+        "class",
+        "risk",
+        "policy",
+        "confidence",
+        "rationale",
+        "evidence",
+        "findings",
     ];
     for c in v.as_array().unwrap() {
         let keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
@@ -94,7 +109,11 @@ fn check_json_has_exactly_the_contract_fields() {
 fn check_fail_on_sets_exit_1() {
     let o = run(&["check", INPUT, "--fail-on", "critical"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("run_command (critical)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("run_command (critical)"),
+        "{}",
+        stderr(&o)
+    );
     let safe = r#"{"tools":[{"name":"get_time","description":"Get the current time.","inputSchema":{"type":"object"}}]}"#;
     let o = run_stdin(&["check", "-", "--fail-on", "medium"], safe);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -121,11 +140,25 @@ fn check_reads_stdin_and_every_input_shape() {
 fn check_unusable_input_exits_2_saying_where() {
     let o = run_stdin(&["check"], "{\n  \"tools\": [\n    {\"name\": ,}\n  ]\n}");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("<stdin>: line 3 column"), "{}", stderr(&o));
-    let o = run_stdin(&["check"], r#"{"tools":[{"name":"a"},{"description":"no name here"}]}"#);
+    assert!(
+        stderr(&o).contains("<stdin>: line 3 column"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_stdin(
+        &["check"],
+        r#"{"tools":[{"name":"a"},{"description":"no name here"}]}"#,
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("tools[1]: tool has no `name`"), "{}", stderr(&o));
-    let o = run_stdin(&["check"], r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#);
+    assert!(
+        stderr(&o).contains("tools[1]: tool has no `name`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_stdin(
+        &["check"],
+        r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("Method not found"), "{}", stderr(&o));
     let o = run(&["check", "tests/fixtures/classify/no-such-file.json"]);
@@ -143,12 +176,28 @@ fn check_uses_a_rules_file() {
         "rules:\n  - id: org.notes_are_sensitive\n    description: notes hold customer data here\n    examples: [save_note]\n    match: {name_token: [note]}\n    then: ['risk:>=high']\n",
     )
     .unwrap();
-    let o = run(&["check", INPUT, "--format", "json", "--rules", rules.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        INPUT,
+        "--format",
+        "json",
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let note = v.as_array().unwrap().iter().find(|c| c["name"] == "save_note").unwrap();
+    let note = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "save_note")
+        .unwrap();
     assert_eq!(note["risk"], "high");
-    assert!(note["evidence"].as_array().unwrap().iter().any(|e| e["rule"] == "org.notes_are_sensitive"));
+    assert!(note["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["rule"] == "org.notes_are_sensitive"));
     std::fs::write(&rules, "rules:\n  - id: broken\n").unwrap();
     let o = run(&["check", INPUT, "--rules", rules.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -161,16 +210,34 @@ fn show_explains_a_server_and_a_tool() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("Demo Mail (io.example/demo-mail)"), "{out}");
-    assert!(out.contains("delete_message") && out.contains("Destructive"), "{out}");
+    assert!(
+        out.contains("delete_message") && out.contains("Destructive"),
+        "{out}"
+    );
 
     // By id with a slash, then the tool.
-    let o = run(&["show", "io.example/demo-mail/delete_message", "--catalogue", CATALOGUE]);
+    let o = run(&[
+        "show",
+        "io.example/demo-mail/delete_message",
+        "--catalogue",
+        CATALOGUE,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("evidence:") && out.contains("verb.destructive"), "{out}");
+    assert!(
+        out.contains("evidence:") && out.contains("verb.destructive"),
+        "{out}"
+    );
     assert!(out.contains("annotation_contradiction"), "{out}");
 
-    let o = run(&["show", "demo-mail/archive_message", "--catalogue", CATALOGUE, "--format", "json"]);
+    let o = run(&[
+        "show",
+        "demo-mail/archive_message",
+        "--catalogue",
+        CATALOGUE,
+        "--format",
+        "json",
+    ]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["classification"]["policy"]["action"], "allow");
     assert_eq!(v["classification"]["evidence"][0]["source"], "override");
@@ -194,17 +261,42 @@ fn policy_native_and_claude_code() {
     assert_eq!(v["tools"]["get_time"], serde_json::json!({}));
     assert_eq!(v["tools"]["send_email"]["action"], "require_approval");
     assert_eq!(v["tools"]["list_messages"]["rate_limit"]["window"], 60);
-    assert_eq!(v["tools"]["archive_message"], serde_json::json!({}), "the override allows it");
+    assert_eq!(
+        v["tools"]["archive_message"],
+        serde_json::json!({}),
+        "the override allows it"
+    );
 
-    let o = run(&["policy", "demo-mail", "--format", "claude-code", "--catalogue", CATALOGUE]);
+    let o = run(&[
+        "policy",
+        "demo-mail",
+        "--format",
+        "claude-code",
+        "--catalogue",
+        CATALOGUE,
+    ]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let list = |k: &str| -> Vec<String> {
-        v["permissions"][k].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+        v["permissions"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
     };
     assert!(list("allow").contains(&"mcp__demo-mail__get_time".to_string()));
     assert!(list("ask").contains(&"mcp__demo-mail__delete_message".to_string()));
     assert!(list("deny").is_empty());
 
-    let o = run(&["policy", "demo-mail", "--format", "claude-code", "--name", "mail", "--catalogue", CATALOGUE]);
+    let o = run(&[
+        "policy",
+        "demo-mail",
+        "--format",
+        "claude-code",
+        "--name",
+        "mail",
+        "--catalogue",
+        CATALOGUE,
+    ]);
     assert!(stdout(&o).contains("mcp__mail__send_email"));
 }

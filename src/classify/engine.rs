@@ -217,7 +217,7 @@ impl<'a> Facts<'a> {
                 .push(!self.has_verb() && self.name_tokens.iter().any(|t| c.name_noun.contains(t)));
         }
         if let Some(re) = &c.description {
-            results.push(re.is_match(&self.desc_lower));
+            results.push(re.is_match(self.desc_lower.as_bytes()));
         }
         if !c.param.is_empty() {
             results.push(
@@ -230,7 +230,7 @@ impl<'a> Facts<'a> {
             results.push(self.enum_values.iter().any(|v| c.enum_value.contains(v)));
         }
         if let Some(re) = &c.server {
-            results.push(re.is_match(&self.server.text));
+            results.push(re.is_match(self.server.text.as_bytes()));
         }
         if !c.annotation.is_empty() {
             results.push(
@@ -348,6 +348,10 @@ fn leading_verb(rules: &RuleSet, lower: &str) -> Option<(String, usize, usize)> 
 /// Whether a match at `start` in a lowercased text is negated by a word shortly before it in
 /// the same sentence ("does not delete", "without modifying").
 pub fn negated(lower: &str, start: usize) -> bool {
+    let mut start = start.min(lower.len());
+    while !lower.is_char_boundary(start) {
+        start -= 1;
+    }
     let mut from = start.saturating_sub(40);
     while !lower.is_char_boundary(from) {
         from += 1;
@@ -477,11 +481,11 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
     }
     if let Some(set) = &rules.description_set {
         if !f.desc_lower.is_empty() {
-            for pi in set.matches(&f.desc_lower).iter() {
+            for pi in set.matches(f.desc_lower.as_bytes()).iter() {
                 let idx = rules.description_rules[pi];
                 let re = &rules.description_regexes[pi];
                 if let Some(m) = re
-                    .find_iter(&f.desc_lower)
+                    .find_iter(f.desc_lower.as_bytes())
                     .find(|m| !negated(&f.desc_lower, m.start()))
                 {
                     let text = sentence_around(f.desc, m.start(), m.end());
@@ -544,8 +548,8 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
     // Server context and annotations.
     for &i in &rules.server_rules {
         if let Some(re) = &rules.rules[i].trigger.server {
-            if let Some(m) = re.find(&f.server.text) {
-                let text = f.server.text[m.start()..m.end()].to_string();
+            if let Some(m) = re.find(f.server.text.as_bytes()) {
+                let text = String::from_utf8_lossy(m.as_bytes()).into_owned();
                 fire(&mut ev, i, Source::Server, &text, w(i));
             }
         }
@@ -607,6 +611,14 @@ fn quote(text: &str) -> String {
 /// The clause around a match, so the quote reads: from the previous sentence break (at most
 /// 60 bytes back) to the next (at most 80 bytes on).
 fn sentence_around(text: &str, start: usize, end: usize) -> &str {
+    // Byte regexes may start or end a match inside a multi-byte character.
+    let (mut start, mut end) = (start.min(text.len()), end.min(text.len()));
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
     let mut s = start.saturating_sub(60);
     while !text.is_char_boundary(s) {
         s += 1;

@@ -6,7 +6,7 @@
 
 use crate::classify::tokens::truncate_at_char;
 use crate::model::{Finding, Severity, Tool};
-use regex::{Regex, RegexSet};
+use regex::bytes::{Regex, RegexSet};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -96,13 +96,26 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let pats: Vec<&str> = HIDDEN.iter().map(|(p, _, _)| *p).collect();
+        let pats: Vec<String> = HIDDEN
+            .iter()
+            .map(|(p, _, _)| crate::classify::rules::ascii_classes(p))
+            .collect();
         Patterns {
             // The patterns are constants covered by tests: failing here is a build bug.
-            set: RegexSet::new(&pats).expect("hidden-instruction patterns compile"),
+            set: regex::bytes::RegexSetBuilder::new(&pats)
+                .unicode(false)
+                .dfa_size_limit(32 << 20)
+                .build()
+                .expect("hidden-instruction patterns compile"),
             each: pats
                 .iter()
-                .map(|p| Regex::new(p).expect("hidden-instruction pattern compiles"))
+                .map(|p| {
+                    regex::bytes::RegexBuilder::new(p)
+                        .unicode(false)
+                        .dfa_size_limit(32 << 20)
+                        .build()
+                        .expect("hidden-instruction pattern compiles")
+                })
                 .collect(),
         }
     })
@@ -194,12 +207,77 @@ fn walk<'a>(v: &'a Value, place: &str, depth: usize, budget: &mut usize, out: &m
     }
 }
 
+/// Every string of a definition, without places: the fast path.
+fn texts<'a>(v: &'a Value, depth: usize, budget: &mut usize, out: &mut Vec<&'a str>) {
+    if depth > MAX_SCAN_DEPTH || *budget == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => {
+            let s = truncate_at_char(s, *budget);
+            *budget -= s.len();
+            out.push(s);
+        }
+        Value::Array(a) => {
+            for x in a {
+                texts(x, depth + 1, budget, out);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                if *budget == 0 {
+                    return;
+                }
+                let key = truncate_at_char(k, *budget);
+                *budget -= key.len();
+                if key.len() > 24 {
+                    out.push(key);
+                }
+                texts(x, depth + 1, budget, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Findings about one tool's own definition.
 pub fn tool_findings(tool: &Tool) -> Vec<Finding> {
     let mut out = Vec::new();
-    let pieces = pieces(tool);
-    hidden_instructions(&pieces, &mut out);
-    characters(tool, &pieces, &mut out);
+    // Fast path: all text in one lowercased buffer, one pass of the pattern set. Only when
+    // something matches, or there is non-ASCII text, is each string examined with its place.
+    let mut all: Vec<&str> = vec![tool.name.as_str()];
+    all.extend(tool.title.as_deref());
+    all.extend(tool.description.as_deref());
+    let mut budget = MAX_SCAN_BYTES;
+    for v in [&tool.input_schema, &tool.output_schema, &tool.annotations]
+        .into_iter()
+        .flatten()
+    {
+        texts(v, 0, &mut budget, &mut all);
+    }
+    for v in tool.extra.values() {
+        texts(v, 0, &mut budget, &mut all);
+    }
+    let mut buf = String::with_capacity(all.iter().map(|t| t.len() + 1).sum());
+    let mut non_ascii = false;
+    for t in &all {
+        non_ascii |= !t.is_ascii();
+        if t.len() >= 8 {
+            buf.push_str(t);
+            buf.push('\n');
+        }
+    }
+    buf.make_ascii_lowercase();
+    let suspicious = patterns().set.is_match(buf.as_bytes());
+    if suspicious || non_ascii {
+        let pieces = pieces(tool);
+        if suspicious {
+            hidden_instructions(&pieces, &mut out);
+        }
+        if non_ascii {
+            characters(tool, &pieces, &mut out);
+        }
+    }
     schema_type(tool, &mut out);
     oversized(tool, &mut out);
     name_charset(tool, &mut out);
@@ -215,13 +293,13 @@ fn hidden_instructions(pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
             continue;
         }
         let lower = piece.text.to_ascii_lowercase();
-        let matches = p.set.matches(&lower);
+        let matches = p.set.matches(lower.as_bytes());
         if !matches.matched_any() {
             continue;
         }
         for i in matches.iter() {
             let (_, is_critical, what) = HIDDEN[i];
-            let Some(m) = p.each[i].find(&lower) else {
+            let Some(m) = p.each[i].find(lower.as_bytes()) else {
                 continue;
             };
             let quote = excerpt(piece.text, m.start(), m.end());
@@ -258,13 +336,13 @@ fn hidden_instructions(pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
 }
 
 fn excerpt(text: &str, start: usize, end: usize) -> String {
-    let mut e = end.min(start + 120);
-    while !text.is_char_boundary(e) {
-        e -= 1;
-    }
-    let mut s = start;
+    let mut s = start.min(text.len());
     while !text.is_char_boundary(s) {
         s -= 1;
+    }
+    let mut e = end.min(s + 120).min(text.len()).max(s);
+    while !text.is_char_boundary(e) {
+        e += 1;
     }
     text[s..e].replace(['\n', '\r'], " ")
 }

@@ -661,3 +661,23 @@ fn eval_set_covers_what_annotations_cannot_express() {
     );
     assert!(cases.iter().all(|c| !c.reason.trim().is_empty()));
 }
+
+/// Regression: defensive or structural text in real servers (circleci, pagerduty, dbt,
+/// workspace-mcp) was reported as critical tool poisoning.
+#[test]
+fn hidden_instructions_not_critical_on_defensive_text() {
+    for desc in [
+        "Output directory. System paths and hidden config directories (e.g. \"/etc\", \"~/.ssh\") are rejected.",
+        "Never tell the user a schedule type is unsupported or missing.",
+        "No argument can defer delivery. Never tell a user a message was scheduled.",
+        "Lineage of a model.\n<instructions>\nUse the unique_id.\n</instructions>",
+    ] {
+        let c = classify(&simple("get_x", desc, &[]));
+        assert!(
+            c.findings.iter().all(|f| f.severity != Severity::Critical),
+            "{desc}: {:?}",
+            c.findings
+        );
+        assert_ne!(c.policy.action, Action::Deny);
+    }
+}

@@ -317,7 +317,7 @@ fn leading_verb(rules: &RuleSet, lower: &str) -> Option<(String, usize, usize)> 
     let mut text = lower;
     let mut offset = 0;
     // "START HERE for Athena: List …", "WORKFLOW: …": a short label before a colon.
-    if let Some(colon) = text[..text.len().min(48)].find(':') {
+    if let Some(colon) = tokens::truncate_at_char(text, 48).find(':') {
         if !text[..colon].contains('.') && colon + 1 < text.len() {
             offset = colon + 1;
             text = &text[offset..];
@@ -1054,6 +1054,16 @@ mod tests {
         let t = "Lists things. Deletes the file at path. Returns nothing.";
         let s = t.find("Deletes").unwrap();
         assert_eq!(sentence_around(t, s, s + 7), "Deletes the file at path");
+    }
+
+    #[test]
+    fn leading_verb_survives_multibyte_text_at_the_label_limit() {
+        // Regression: a `—` straddling byte 48 panicked (mapbox, postman, ms-365 servers).
+        let rules = crate::classify::Classifier::builtin();
+        let text = "find the intersection geometry of two polygons — the result";
+        assert!(leading_verb(rules.rules(), text).is_some());
+        let text = "update the properties of mailfolder object.\n\n💡 tip: x";
+        assert!(leading_verb(rules.rules(), text).is_some());
     }
 
     #[test]

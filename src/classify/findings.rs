@@ -22,7 +22,7 @@ const MAX_SCAN_DEPTH: usize = 16;
 /// model and deserve a look.
 const HIDDEN: &[(&str, bool, &str)] = &[
     (
-        r"<\s*/?\s*(important|system|instructions?|secret|hidden|critical|admin|context|sudo)\b[^>]{0,40}>",
+        r"<\s*/?\s*(important|system|secret|hidden|critical|admin|sudo|override)\b[^>]{0,40}>",
         true,
         "an <IMPORTANT>-style tag addressed to the model",
     ),
@@ -32,7 +32,7 @@ const HIDDEN: &[(&str, bool, &str)] = &[
         "an instruction to ignore other instructions",
     ),
     (
-        r"\b(do\s+not|don't|never)\s+(tell|inform|mention|reveal|show|notify|alert|disclose)\b[^.]{0,40}\b(user|human|operator)",
+        r"\b(do\s+not|don't|never)\s+(tell|inform|mention|reveal|show|notify|alert|disclose)\s+(this|that|it|these|them|anything)\b[^.]{0,30}\b(user|human|operator)|\b(do\s+not|don't|never)\s+(tell|inform|notify|alert)\s+the\s+(user|human)\s+(about|of)\s+(this|that|it|these)\b|\b(do\s+not|don't|never)\s+(tell|inform|notify|alert)\s+the\s+(user|human)\s*([.!;<]|$)",
         true,
         "an instruction to keep something from the user",
     ),
@@ -52,9 +52,9 @@ const HIDDEN: &[(&str, bool, &str)] = &[
         "an instruction to keep something from the user",
     ),
     (
-        r"(~/\.ssh|id_rsa|id_ed25519|\.aws/credentials|mcp\.json|\.cursor/|claude_desktop_config|\.npmrc|\.netrc|/etc/passwd|/etc/shadow|\.git-credentials|\.env\b)",
+        r"\b(read|cat|open|include|send|pass|upload|attach|copy|access|load|contents?\s+of)\b[^.]{0,40}(~/\.ssh|id_rsa|id_ed25519|\.aws/credentials|mcp\.json|\.cursor/|claude_desktop_config|\.npmrc|\.netrc|/etc/passwd|/etc/shadow|\.git-credentials|\.env\b)",
         true,
-        "a reference to a secret file",
+        "a request to read a secret file",
     ),
     (
         r"\b(read|cat|open|include|send|pass|provide|attach|append|collect)\b[^.]{0,60}\b(private\s+keys?|api[\s_-]?keys?|passwords?|secrets?|access\s+tokens?|credentials|environment\s+variables|ssh\s+keys?)\b[^.]{0,60}\b(as|in(to)?|to)\s+(the\s+)?(parameter|argument|field|sidenote|note|request|body|url)",
@@ -80,6 +80,11 @@ const HIDDEN: &[(&str, bool, &str)] = &[
         r"\b(you|the\s+(assistant|model|ai|agent|llm))\s+(must|should|need\s+to|have\s+to|are\s+required\s+to)\b",
         false,
         "an imperative addressed to the model",
+    ),
+    (
+        r"<\s*/?\s*(instructions?|context|rules|guidelines)\b[^>]{0,40}>",
+        false,
+        "an instruction tag addressed to the model",
     ),
     (
         r"\b(before|after)\s+(using|calling)\s+(this|any)\s+tool\b",

@@ -235,10 +235,20 @@ pub fn render_server(
     )?;
 
     // API: the record and its classifications.
-    let api = json!({"server": server, "classifications": cls, "url": site.abs(&url)});
+    #[derive(serde::Serialize)]
+    struct ServerApi<'a> {
+        server: &'a Server,
+        classifications: &'a [Classification],
+        url: String,
+    }
+    let api = ServerApi {
+        server,
+        classifications: &cls,
+        url: site.abs(&url),
+    };
     out.write(
         &format!("api/servers/{}.json", entry.slug),
-        serde_json::to_string(&api)?.as_bytes(),
+        &serde_json::to_vec(&api)?,
     )?;
 
     let mut n = 1;
@@ -249,11 +259,32 @@ pub fn render_server(
             &format!("tools/{}/{}/index.html", entry.slug, t.slug),
             html.as_bytes(),
         )?;
-        let api = json!({"server": {"id": server.id, "slug": entry.slug, "name": server.name},
-                         "tool": tool.to_json(), "classification": c, "url": site.abs(&site.tool_url(t))});
+        #[derive(serde::Serialize)]
+        struct ServerRef<'a> {
+            id: &'a str,
+            slug: &'a str,
+            name: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct ToolApi<'a> {
+            server: ServerRef<'a>,
+            tool: Value,
+            classification: &'a Classification,
+            url: String,
+        }
+        let api = ToolApi {
+            server: ServerRef {
+                id: &server.id,
+                slug: &entry.slug,
+                name: &server.name,
+            },
+            tool: tool.to_json(),
+            classification: c,
+            url: site.abs(&site.tool_url(t)),
+        };
         out.write(
             &format!("api/tools/{}/{}.json", entry.slug, t.slug),
-            serde_json::to_string(&api)?.as_bytes(),
+            &serde_json::to_vec(&api)?,
         )?;
         n += 1;
     }

@@ -405,8 +405,17 @@ fn params_of(tool: &Tool) -> (Vec<Value>, bool) {
                     .filter_map(Value::as_str)
                     .collect::<Vec<_>>()
                     .join(" | "),
-                _ if p.get("anyOf").is_some() || p.get("oneOf").is_some() => "one of several".into(),
-                _ => "any".into(),
+                _ => match p.get("anyOf").or_else(|| p.get("oneOf")).and_then(Value::as_array) {
+                    Some(alts) => {
+                        let mut names: Vec<&str> = alts
+                            .iter()
+                            .map(|a| a.get("type").and_then(Value::as_str).unwrap_or("object"))
+                            .collect();
+                        names.dedup();
+                        names.join(" | ")
+                    }
+                    None => "any".into(),
+                },
             };
             let values = p.get("enum").and_then(Value::as_array).map(|a| {
                 let mut v: Vec<String> = a

@@ -88,23 +88,21 @@ fn similar_of<'a>(site: &'a Site, index: usize, t: &ToolEntry) -> Vec<&'a ToolEn
 
 /// Everything a server's pages show that does not come from its own file.
 fn server_digest(site: &Site, index: usize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Hashed field by field: this runs for every server on every build, so no strings are built.
     let s = &site.servers[index];
-    let mut parts: Vec<String> = vec![
-        format!("{:?}", s.stamp),
-        s.file.to_string_lossy().into_owned(),
-        s.slug.clone(),
-    ];
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.stamp.hash(&mut h);
+    s.file.hash(&mut h);
+    s.slug.hash(&mut h);
     for t in site.tools_of(s) {
-        parts.push(t.slug.clone());
+        t.slug.hash(&mut h);
         for o in similar_of(site, index, t) {
             let os = &site.servers[o.server as usize];
-            parts.push(format!(
-                "{}\0{}\0{}\0{}\0{}\0{}",
-                o.name, o.slug, os.slug, os.name, o.class, o.risk
-            ));
+            (&o.name, &o.slug, &os.slug, &os.name, o.class, o.risk).hash(&mut h);
         }
     }
-    super::cache::digest(&parts)
+    h.finish()
 }
 
 /// Records a skipped server's files as produced, so they are not removed as stale.

@@ -558,3 +558,45 @@ fn a_missing_catalogue_is_an_error_that_says_what_to_do() {
     let err = build(&opts(Path::new("/nonexistent/catalogue"), out.path())).unwrap_err();
     assert!(format!("{err}").contains("--catalogue"), "{err}");
 }
+
+fn http_get(addr: std::net::SocketAddr, target: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_string(), body.to_string())
+}
+
+#[test]
+fn serve_answers_pages_and_refuses_to_leave_the_folder() {
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("site");
+    std::fs::write(parent.path().join("secret.txt"), "do not serve").unwrap();
+    build(&opts(&fixture("catalogue"), &out)).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || toolrisk::site::serve::serve_dir(listener, out));
+    let (head, body) = http_get(addr, "/tools/sktime-mcp/check-job-status/");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/html"));
+    assert!(head.contains("Content-Security-Policy: default-src 'self'"));
+    assert!(body.contains("check_job_status"));
+    let (head, body) = http_get(addr, "/search/meta.json?x=1");
+    assert!(head.contains("application/json"), "{head}");
+    assert!(body.contains("\"docs\""));
+    for bad in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/tools/%2E%2E/%2E%2E/../secret.txt",
+    ] {
+        let (head, body) = http_get(addr, bad);
+        assert!(head.starts_with("HTTP/1.1 404"), "{bad}: {head}");
+        assert!(!body.contains("do not serve"), "{bad}");
+        assert!(
+            body.contains("Page not found"),
+            "{bad}: the site's 404 page"
+        );
+    }
+}

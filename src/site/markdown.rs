@@ -80,10 +80,35 @@ pub fn safe_url(url: &str) -> bool {
             .any(|c| c.is_control() || c.is_whitespace() || is_hidden_char(c))
 }
 
+/// Removes the indentation common to every line but the first: descriptions taken from
+/// Python docstrings are indented, and markdown would show them as one code block.
+pub fn dedent(s: &str) -> String {
+    let mut lines = s.lines();
+    let first = lines.next().unwrap_or("");
+    let rest: Vec<&str> = lines.collect();
+    let indent = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    if indent == 0 {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    out.push_str(first.trim_start());
+    for l in rest {
+        out.push('\n');
+        // `indent` counts ASCII spaces and tabs only, so this slice is on a char boundary.
+        out.push_str(l.get(indent..).unwrap_or("").trim_end());
+    }
+    out
+}
+
 /// Renders untrusted markdown to safe HTML.
 pub fn render(src: &str) -> String {
     let (src, was_cut) = cut(src, MAX_MARKDOWN);
-    let src = reveal(src);
+    let src = reveal(&dedent(src));
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
@@ -199,6 +224,14 @@ mod tests {
         );
         let img = render("![x](https://evil.example/p.png)");
         assert!(!img.contains("<img"), "{img}");
+    }
+
+    #[test]
+    fn docstring_indentation_is_not_a_code_block() {
+        let h = render("Runs a query.\n\n    Args:\n        q: the query\n    Returns: rows");
+        assert!(!h.contains("<pre>"), "{h}");
+        assert!(h.contains("Args:"), "{h}");
+        assert!(render("x\n\n        code\n    text").contains("<pre>"));
     }
 
     #[test]

@@ -300,6 +300,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             opts.catalogue.display()
         );
     }
+    // `TOOLRISK_TIMINGS=1` prints how long each phase took, for benchmarks.
+    let timings = std::env::var_os("TOOLRISK_TIMINGS").is_some();
+    let mut last = Instant::now();
+    let mut phase = |name: &str| {
+        if timings {
+            eprintln!("timing: {name} {:.2}s", last.elapsed().as_secs_f64());
+            last = Instant::now();
+        }
+    };
     let classifier = Classifier::builtin();
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
     let key = cache::key(&opts.base_url, &tpl);
@@ -308,14 +317,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         key,
         ..cache::Cache::default()
     };
+    phase("load cache");
     let (site, errors) = summarise(&catalogue, &classifier, &opts.base_url, &old, &mut new)?;
+    phase("read catalogue");
     let out = output::Output::new(&opts.out)?;
-
     let pages = pages::render_all(&site, &classifier, &tpl, &out, &old, &mut new)
         .context("rendering the site")?;
+    phase("render pages");
     search::write_index(&site, &out).context("writing the search index")?;
+    phase("search index");
     let stats = out.finish()?;
+    phase("remove stale files");
     new.save(&opts.out)?;
+    phase("save cache");
     Ok(BuildReport {
         servers: site.servers.len(),
         tools: site.tools.len(),

@@ -45,7 +45,8 @@ impl Output {
     /// Writes `rel` (a `/`-separated path inside the folder) unless it already holds `bytes`.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = self.resolve(rel)?;
-        let same = match std::fs::metadata(&path) {
+        let meta = std::fs::metadata(&path);
+        let same = match &meta {
             Ok(m) if m.len() == bytes.len() as u64 => std::fs::read(&path)
                 .map(|old| old == bytes)
                 .unwrap_or(false),
@@ -53,18 +54,39 @@ impl Output {
         };
         if same {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
-        } else {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        } else if meta.is_err() {
+            // A new file: nobody can be reading an older version, so write it in place.
+            if let Err(e) = std::fs::write(&path, bytes) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(e).with_context(|| format!("cannot write {}", path.display()));
+                }
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+                }
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            // Write to a temporary name and rename, so a reader (or `serve`) never sees half a page.
+            self.written.fetch_add(1, Ordering::Relaxed);
+        } else {
+            // Write to a temporary name and rename, so a reader (or `serve`) never sees half a
+            // page. Folders are created only when the first write into them fails: most pages
+            // live in a folder of their own, and checking first would cost a lookup per level.
             let tmp = path.with_extension(format!(
                 "{}.tmp",
                 path.extension().and_then(|e| e.to_str()).unwrap_or("")
             ));
-            std::fs::write(&tmp, bytes)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            if let Err(e) = std::fs::write(&tmp, bytes) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+                }
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+                }
+                std::fs::write(&tmp, bytes)
+                    .with_context(|| format!("cannot write {}", tmp.display()))?;
+            }
             std::fs::rename(&tmp, &path)
                 .with_context(|| format!("cannot rename into {}", path.display()))?;
             self.written.fetch_add(1, Ordering::Relaxed);

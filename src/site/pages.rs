@@ -88,23 +88,21 @@ fn similar_of<'a>(site: &'a Site, index: usize, t: &ToolEntry) -> Vec<&'a ToolEn
 
 /// Everything a server's pages show that does not come from its own file.
 fn server_digest(site: &Site, index: usize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Hashed field by field: this runs for every server on every build, so no strings are built.
     let s = &site.servers[index];
-    let mut parts: Vec<String> = vec![
-        format!("{:?}", s.stamp),
-        s.file.to_string_lossy().into_owned(),
-        s.slug.clone(),
-    ];
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.stamp.hash(&mut h);
+    s.file.hash(&mut h);
+    s.slug.hash(&mut h);
     for t in site.tools_of(s) {
-        parts.push(t.slug.clone());
+        t.slug.hash(&mut h);
         for o in similar_of(site, index, t) {
             let os = &site.servers[o.server as usize];
-            parts.push(format!(
-                "{}\0{}\0{}\0{}\0{}\0{}",
-                o.name, o.slug, os.slug, os.name, o.class, o.risk
-            ));
+            (&o.name, &o.slug, &os.slug, &os.name, o.class, o.risk).hash(&mut h);
         }
     }
-    super::cache::digest(&parts)
+    h.finish()
 }
 
 /// Records a skipped server's files as produced, so they are not removed as stale.
@@ -235,10 +233,20 @@ pub fn render_server(
     )?;
 
     // API: the record and its classifications.
-    let api = json!({"server": server, "classifications": cls, "url": site.abs(&url)});
+    #[derive(serde::Serialize)]
+    struct ServerApi<'a> {
+        server: &'a Server,
+        classifications: &'a [Classification],
+        url: String,
+    }
+    let api = ServerApi {
+        server,
+        classifications: &cls,
+        url: site.abs(&url),
+    };
     out.write(
         &format!("api/servers/{}.json", entry.slug),
-        serde_json::to_string(&api)?.as_bytes(),
+        &serde_json::to_vec(&api)?,
     )?;
 
     let mut n = 1;
@@ -249,11 +257,32 @@ pub fn render_server(
             &format!("tools/{}/{}/index.html", entry.slug, t.slug),
             html.as_bytes(),
         )?;
-        let api = json!({"server": {"id": server.id, "slug": entry.slug, "name": server.name},
-                         "tool": tool.to_json(), "classification": c, "url": site.abs(&site.tool_url(t))});
+        #[derive(serde::Serialize)]
+        struct ServerRef<'a> {
+            id: &'a str,
+            slug: &'a str,
+            name: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct ToolApi<'a> {
+            server: ServerRef<'a>,
+            tool: Value,
+            classification: &'a Classification,
+            url: String,
+        }
+        let api = ToolApi {
+            server: ServerRef {
+                id: &server.id,
+                slug: &entry.slug,
+                name: &server.name,
+            },
+            tool: tool.to_json(),
+            classification: c,
+            url: site.abs(&site.tool_url(t)),
+        };
         out.write(
             &format!("api/tools/{}/{}.json", entry.slug, t.slug),
-            serde_json::to_string(&api)?.as_bytes(),
+            &serde_json::to_vec(&api)?,
         )?;
         n += 1;
     }
@@ -374,8 +403,17 @@ fn params_of(tool: &Tool) -> (Vec<Value>, bool) {
                     .filter_map(Value::as_str)
                     .collect::<Vec<_>>()
                     .join(" | "),
-                _ if p.get("anyOf").is_some() || p.get("oneOf").is_some() => "one of several".into(),
-                _ => "any".into(),
+                _ => match p.get("anyOf").or_else(|| p.get("oneOf")).and_then(Value::as_array) {
+                    Some(alts) => {
+                        let mut names: Vec<&str> = alts
+                            .iter()
+                            .map(|a| a.get("type").and_then(Value::as_str).unwrap_or("object"))
+                            .collect();
+                        names.dedup();
+                        names.join(" | ")
+                    }
+                    None => "any".into(),
+                },
             };
             let values = p.get("enum").and_then(Value::as_array).map(|a| {
                 let mut v: Vec<String> = a

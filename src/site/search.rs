@@ -18,6 +18,10 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Documents per `docs/<n>.json` file.
 pub const CHUNK: usize = 256;
+/// Most postings kept for one term.
+pub const MAX_POSTINGS: usize = 50_000;
+/// A term file over this many bytes is split by the third letter.
+const SPLIT_BYTES: usize = 256 * 1024;
 /// Longest indexed term.
 const MAX_TERM: usize = 32;
 
@@ -131,6 +135,16 @@ pub fn write_index(site: &Site, out: &Output) -> Result<()> {
         flush_docs(&mut docs, doc / CHUNK as u64)?;
     }
 
+    // Very common terms keep their most useful postings only (names first, then servers,
+    // then descriptions): a word in every description ranks nothing and would make its file
+    // megabytes long.
+    for list in postings.values_mut() {
+        if list.len() > MAX_POSTINGS {
+            list.sort_by_key(|c| ((c / 24) % 3, c / 72));
+            list.truncate(MAX_POSTINGS);
+            list.sort_unstable();
+        }
+    }
     let mut shards: BTreeMap<String, Vec<(String, Vec<u64>)>> = BTreeMap::new();
     for (term, list) in postings {
         shards
@@ -138,8 +152,28 @@ pub fn write_index(site: &Site, out: &Output) -> Result<()> {
             .or_default()
             .push((term, list));
     }
+    // A two-letter file that would be large is split by the third letter; two-letter terms
+    // of a split prefix go to `<xy>_`.
+    let mut split = Vec::new();
+    let mut files: BTreeMap<String, Vec<(String, Vec<u64>)>> = BTreeMap::new();
+    for (prefix, list) in shards {
+        let size: usize = list.iter().map(|(t, c)| t.len() + 4 + c.len() * 8).sum();
+        if size > SPLIT_BYTES {
+            split.push(prefix.clone());
+            for (term, codes) in list {
+                let key = if term.len() > 2 {
+                    term[..3].to_string()
+                } else {
+                    format!("{term}_")
+                };
+                files.entry(key).or_default().push((term, codes));
+            }
+        } else {
+            files.insert(prefix, list);
+        }
+    }
     let mut text = String::new();
-    for (prefix, mut list) in shards {
+    for (prefix, mut list) in files {
         list.sort_by(|a, b| a.0.cmp(&b.0));
         text.clear();
         text.push('{');
@@ -165,6 +199,7 @@ pub fn write_index(site: &Site, out: &Output) -> Result<()> {
         "version": 1,
         "docs": doc,
         "chunk": CHUNK,
+        "split": split,
         "classes": Class::ALL.iter().map(|c| c.as_str()).chain(["server"]).collect::<Vec<_>>(),
         "risks": Risk::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
     });

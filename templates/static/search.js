@@ -32,6 +32,11 @@
   function getJSON(url) {
     return fetch(url).then(function (r) { if (!r.ok) throw new Error(url + ": " + r.status); return r.json(); });
   }
+  // Which file holds the terms starting like `t` (see `split` in meta.json).
+  function shardOf(t) {
+    if (meta.split.indexOf(t.slice(0, 2)) < 0) return t.slice(0, 2);
+    return t.length > 2 ? t.slice(0, 3) : t + "_";
+  }
   function shard(prefix) {
     if (!shardCache[prefix]) {
       shardCache[prefix] = getJSON("/search/terms/" + prefix + ".json").catch(function () { return {}; });
@@ -64,7 +69,7 @@
     ready.then(function (m) {
       var ci = wantClass ? m.classes.indexOf(wantClass) : -1;
       var ri = wantRisk ? m.risks.indexOf(wantRisk) : -1;
-      return Promise.all(qs.map(function (t) { return shard(t.slice(0, 2)); })).then(function (shards) {
+      return Promise.all(qs.map(function (t) { return shard(shardOf(t)); })).then(function (shards) {
         var scores = null;
         qs.forEach(function (t, i) {
           var last = i === qs.length - 1, index = shards[i], here = new Map();

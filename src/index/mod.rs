@@ -569,10 +569,17 @@ impl Index {
             args.push(effect_bit(e).into());
         }
         if let Some(s) = &q.server {
-            sql.push_str(" AND (s.slug = ? OR s.server_id = ? OR s.name = ? COLLATE NOCASE)");
-            for _ in 0..3 {
-                args.push(s.clone().into());
+            // Resolve the server first so the tools are reached through their index.
+            let ids = self.server_ids(s)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
             }
+            sql.push_str(" AND t.server IN (");
+            for (i, id) in ids.into_iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(id.into());
+            }
+            sql.push(')');
         }
         if fast {
             // Ordered and limited above.
@@ -617,15 +624,17 @@ impl Index {
 
     /// Whether a server with this slug, id or name is indexed.
     pub fn has_server(&self, key: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM servers WHERE slug = ?1 OR server_id = ?1 OR name = ?1 COLLATE NOCASE LIMIT 1",
-                [key],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(!self.server_ids(key)?.is_empty())
+    }
+
+    /// Row ids of the servers with this slug, id or name (case-insensitive), at most 1000.
+    fn server_ids(&self, key: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM servers WHERE slug = ?1 OR server_id = ?1 OR name = ?1 COLLATE NOCASE
+             LIMIT 1000",
+        )?;
+        let rows = stmt.query_map([key], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
     }
 
     /// The catalogue this index describes.

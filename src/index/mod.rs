@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Bumped whenever the tables below change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The index file name, inside the catalogue folder (gitignored as `catalogue/.index*`).
 pub const FILE_NAME: &str = ".index.sqlite";
@@ -86,6 +86,9 @@ CREATE INDEX servers_slug ON servers(slug);
 CREATE INDEX servers_sid ON servers(server_id);
 CREATE INDEX tools_server ON tools(server);
 CREATE INDEX tools_browse ON tools(risk DESC, sort_key);
+-- The common filters, already in browse order: `--access read` stops after LIMIT rows.
+CREATE INDEX tools_access ON tools(access, risk DESC, sort_key);
+CREATE INDEX tools_class ON tools(class, risk DESC, sort_key);
 "#;
 
 /// `--risk high` (exactly) or `--risk high+` (that or worse).

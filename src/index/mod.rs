@@ -718,21 +718,30 @@ fn scan(cat: &Catalogue) -> Result<Vec<(String, String)>> {
         ),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
-    let mut files = Vec::new();
+    let mut listed = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.ends_with(".yaml") || name.starts_with('.') {
-            continue;
-        }
-        // stat relative to the open folder: no path walk per file. A file that vanished
-        // since the listing is simply not there.
-        if let Ok(meta) = entry.metadata() {
-            files.push((name.to_string(), stamp(&meta)));
+        let keep = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(".yaml") && !n.starts_with('.'));
+        if keep {
+            listed.push(entry);
         }
     }
-    files.sort();
+    // Stat on all cores, relative to the open folder (no path walk per file): at 25,000
+    // files this is most of a query's fixed cost. A file that vanished since the listing is
+    // simply not there.
+    let mut files: Vec<(String, String)> = listed
+        .par_chunks(1024)
+        .flat_map_iter(|chunk| {
+            chunk.iter().filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((e.file_name().to_str()?.to_string(), stamp(&meta)))
+            })
+        })
+        .collect();
+    files.sort_unstable();
     Ok(files)
 }
 

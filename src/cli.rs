@@ -21,7 +21,7 @@ pub enum Command {
     /// Print a catalogued server's recommended gateway policy.
     Policy(cmd::policy::Args),
     /// Collect tool definitions from registries, live servers or launched packages.
-    Crawl(cmd::crawl::Args),
+    Crawl(Box<cmd::crawl::Args>),
     /// Render the catalogue as a static website.
     Build(cmd::build::Args),
     /// Preview the site on 127.0.0.1, rebuilding when the catalogue or templates change.

@@ -268,3 +268,16 @@ mod tests {
         assert!(s.contains("input_schema") && s.contains("tools_hash"));
     }
 }
+
+#[cfg(test)]
+mod schema_file {
+    /// The published schema (catalogue/schema.json) is what the code generates: regenerate it
+    /// with `toolrisk schema > catalogue/schema.json` after changing the record types.
+    #[test]
+    fn published_schema_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/catalogue/schema.json");
+        let published: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(published, super::record_schema(), "catalogue/schema.json is stale");
+    }
+}

@@ -1,12 +1,25 @@
 //! The rule-based classifier: (tool, server context, rules, overrides) → `Classification`.
-//! Pure and deterministic: no network, same answer every run.
-//!
-//! PLACEHOLDER ENGINE: the API below is the contract other stages use; the engine behind it is
-//! being written (issue 2) and replaces `classify_one`.
+//! Pure and deterministic: no network, same answer every run. The rules are data
+//! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `engine.rs`.
 
+pub mod engine;
+pub mod eval;
+pub mod findings;
+pub mod input;
+pub mod overrides;
 pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod tokens;
 
 use crate::model::*;
+use anyhow::{Context, Result};
+use engine::{Facts, ServerFacts};
+use overrides::{Override, Overrides};
+use rules::{RuleDef, RuleSet};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 
 /// What the classifier knows of the server a tool belongs to.
 #[derive(Debug, Clone, Default)]
@@ -14,6 +27,8 @@ pub struct ServerContext {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    /// The catalogue slug, when known (overrides may name the server by it).
+    pub slug: String,
 }
 
 impl ServerContext {
@@ -22,18 +37,105 @@ impl ServerContext {
             id: server.id.clone(),
             name: server.name.clone(),
             description: server.description.clone(),
+            slug: server.slug.clone(),
+        }
+    }
+
+    fn facts(&self) -> ServerFacts {
+        let mut text = String::new();
+        for part in [
+            self.id.as_str(),
+            self.name.as_str(),
+            self.description.as_deref().unwrap_or(""),
+        ] {
+            text.push_str(tokens::truncate_at_char(part, 2048));
+            text.push('\n');
+        }
+        ServerFacts {
+            text: text.to_ascii_lowercase(),
         }
     }
 }
 
 /// A loaded rule set plus overrides.
-#[derive(Debug, Clone, Default)]
-pub struct Classifier {}
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    rules: Arc<RuleSet>,
+    overrides: Arc<Overrides>,
+    use_annotations: bool,
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        Classifier::builtin()
+    }
+}
 
 impl Classifier {
     /// The built-in rules, no overrides.
     pub fn builtin() -> Classifier {
-        Classifier {}
+        static BUILTIN: std::sync::OnceLock<Arc<RuleSet>> = std::sync::OnceLock::new();
+        let rules = BUILTIN
+            .get_or_init(|| {
+                // The embedded rules are checked by the test suite.
+                Arc::new(
+                    RuleSet::compile(RuleSet::builtin_defs())
+                        .expect("the built-in rules.yaml compiles (checked by the tests)"),
+                )
+            })
+            .clone();
+        Classifier {
+            rules,
+            overrides: Arc::new(Overrides::default()),
+            use_annotations: true,
+        }
+    }
+
+    /// Built-in rules merged with a user's rules YAML (`source` names it in errors).
+    pub fn with_rules_yaml(source: &str, text: &str) -> Result<Classifier> {
+        let user = RuleSet::parse(source, text)?;
+        let defs = RuleSet::merge(RuleSet::builtin_defs(), user)
+            .with_context(|| format!("merging {source}"))?;
+        Self::from_defs(defs).with_context(|| format!("compiling {source}"))
+    }
+
+    /// Built-in rules merged with a user's rules file (`--rules FILE`).
+    pub fn with_rules_file(path: &Path) -> Result<Classifier> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading rules file {}", path.display()))?;
+        Self::with_rules_yaml(&path.display().to_string(), &text)
+    }
+
+    /// Exactly these rule definitions.
+    pub fn from_defs(defs: Vec<RuleDef>) -> Result<Classifier> {
+        Ok(Classifier {
+            rules: Arc::new(RuleSet::compile(defs)?),
+            ..Classifier::builtin()
+        })
+    }
+
+    /// Adds human overrides.
+    pub fn with_overrides(mut self, overrides: Overrides) -> Classifier {
+        self.overrides = Arc::new(overrides);
+        self
+    }
+
+    /// Loads `<catalogue>/overrides.yaml` if it exists.
+    pub fn with_catalogue_overrides(self, catalogue_dir: &Path) -> Result<Classifier> {
+        let o = Overrides::load(&catalogue_dir.join("overrides.yaml"))?;
+        Ok(self.with_overrides(o))
+    }
+
+    /// Withholds annotations: classify on name, description and schema alone (what
+    /// `check --ignore-annotations` and the evaluation against authors' hints use).
+    pub fn ignore_annotations(mut self, ignore: bool) -> Classifier {
+        self.use_annotations = !ignore;
+        self
+    }
+
+    /// The compiled rules (for listing and documentation).
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
     }
 
     /// Classifies every tool of a server.
@@ -43,45 +145,191 @@ impl Classifier {
 
     /// Classifies a tool list (duplicate names are a finding on each duplicate).
     pub fn classify_tools(&self, ctx: &ServerContext, tools: &[Tool]) -> Vec<Classification> {
-        tools.iter().map(|t| self.classify_tool(ctx, t)).collect()
+        let sf = ctx.facts();
+        let mut counts: HashMap<&str, usize> = HashMap::with_capacity(tools.len());
+        for t in tools {
+            *counts.entry(t.name.as_str()).or_default() += 1;
+        }
+        tools
+            .iter()
+            .map(|t| {
+                let mut c = self.classify_with(ctx, &sf, t);
+                let n = counts.get(t.name.as_str()).copied().unwrap_or(1);
+                if n > 1 {
+                    c.findings.push(findings::duplicate_name(&t.name, n));
+                }
+                c
+            })
+            .collect()
     }
 
     /// Classifies one tool.
-    pub fn classify_tool(&self, _ctx: &ServerContext, tool: &Tool) -> Classification {
-        let n = tool.name.to_ascii_lowercase();
-        let (access, effects) =
-            if n.starts_with("get") || n.starts_with("list") || n.starts_with("search") {
-                (Access::Read, vec![])
-            } else if n.starts_with("delete") {
-                (Access::Write, vec![Effect::Destructive])
-            } else {
-                (Access::Write, vec![])
-            };
-        let class = Class::derive(access, &effects);
-        let risk = if access == Access::Read {
-            Risk::Low
+    pub fn classify_tool(&self, ctx: &ServerContext, tool: &Tool) -> Classification {
+        self.classify_with(ctx, &ctx.facts(), tool)
+    }
+
+    fn classify_with(&self, ctx: &ServerContext, sf: &ServerFacts, tool: &Tool) -> Classification {
+        let rules = &*self.rules;
+        let facts = Facts::new(rules, tool, sf, self.use_annotations);
+        let ev = engine::evaluate(rules, &facts);
+        let mut decision = engine::decide(&ev);
+        let mut findings = findings::tool_findings(tool);
+        let contradiction = self.contradictions(&facts, &ev, &decision, &mut findings);
+
+        let ov = if self.overrides.is_empty() {
+            None
         } else {
-            Risk::Medium
+            let keys = [ctx.id.as_str(), ctx.slug.as_str(), ctx.name.as_str()];
+            self.overrides.find(&keys, &tool.name)
         };
+        if let Some(o) = ov {
+            if let Some(a) = o.access {
+                decision.access = a;
+            }
+            if let Some(e) = &o.effects {
+                let mut e = e.clone();
+                e.sort();
+                e.dedup();
+                decision.effects = e;
+            }
+        }
+
+        let class = Class::derive(decision.access, &decision.effects);
+        let (mut risk, mut reasons) = engine::grade(&decision, &ev, &facts, &findings);
+        let mut evidence = engine::evidence(rules, &ev);
+        let mut confidence = engine::confidence(&decision, &facts, contradiction);
+        let mut policy;
+        let mut rationale;
+        match ov {
+            Some(o) => {
+                if let Some(r) = o.risk {
+                    risk = r;
+                    reasons = vec![o.reason.clone()];
+                }
+                policy = engine::policy_for(decision.access, risk, &reasons, &findings);
+                apply_override_policy(&mut policy, o);
+                confidence = Confidence::High;
+                evidence.insert(0, override_evidence(o));
+                rationale = engine::rationale(rules, &ev, &decision, class, risk, &reasons);
+                rationale = format!("Overridden by a reviewer: {} {rationale}", o.reason.trim());
+            }
+            None => {
+                policy = engine::policy_for(decision.access, risk, &reasons, &findings);
+                rationale = engine::rationale(rules, &ev, &decision, class, risk, &reasons);
+            }
+        }
         Classification {
             name: tool.name.clone(),
-            access,
-            effects,
+            access: decision.access,
+            effects: decision.effects,
             class,
             risk,
-            policy: Policy {
-                action: if risk == Risk::Low {
-                    Action::Allow
-                } else {
-                    Action::RequireApproval
-                },
-                rate_limit: None,
-                reason: "placeholder".into(),
-            },
-            confidence: Confidence::Low,
-            rationale: String::new(),
-            evidence: vec![],
-            findings: vec![],
+            policy,
+            confidence,
+            rationale,
+            evidence,
+            findings,
         }
+    }
+
+    /// Annotation claims the evidence contradicts. Returns whether there was one.
+    fn contradictions(
+        &self,
+        f: &Facts<'_>,
+        ev: &engine::Evaluation,
+        d: &engine::Decision,
+        out: &mut Vec<Finding>,
+    ) -> bool {
+        if !self.use_annotations {
+            return false;
+        }
+        let claim = |k: &str| f.tool.hint(k);
+        // Destructive weight from evidence alone.
+        let destructive: u16 = ev
+            .hits
+            .iter()
+            .filter(|h| h.source != Source::Annotation)
+            .filter(|h| {
+                self.rules.rules[h.rule]
+                    .signals
+                    .contains(&rules::Signal::Effect(Effect::Destructive))
+            })
+            .map(|h| h.weight)
+            .sum();
+        let destructive = destructive >= engine::EFFECT_THRESHOLD;
+        let mut found = false;
+        if claim("readOnlyHint") == Some(true) {
+            let evidence_writes =
+                d.evidence_access.is_some_and(|a| a != Access::Read) && d.evidence_margin >= 3;
+            if destructive || evidence_writes {
+                found = true;
+                out.push(Finding {
+                    kind: "annotation_contradiction".into(),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "readOnlyHint is true, but {} (see the evidence); classed {} regardless",
+                        if destructive {
+                            "the tool deletes or overwrites"
+                        } else {
+                            "its name and description say it changes state"
+                        },
+                        d.access
+                    ),
+                });
+            }
+        }
+        if claim("destructiveHint") == Some(false) && destructive {
+            found = true;
+            out.push(Finding {
+                kind: "annotation_contradiction".into(),
+                severity: Severity::Warning,
+                message: "destructiveHint is false, but its name or description says it deletes or overwrites; classed destructive regardless".into(),
+            });
+        }
+        found
+    }
+}
+
+fn apply_override_policy(policy: &mut Policy, o: &Override) {
+    if let Some(a) = o.action {
+        policy.action = a;
+        policy.rate_limit = None;
+        policy.reason = o.reason.clone();
+    }
+    if let Some(rl) = o.rate_limit {
+        policy.action = Action::RateLimit;
+        policy.rate_limit = Some(rl);
+        policy.reason = o.reason.clone();
+    }
+    if policy.action == Action::RateLimit && policy.rate_limit.is_none() {
+        policy.rate_limit = Some(RateLimit {
+            max: 20,
+            window: 60,
+        });
+    }
+}
+
+fn override_evidence(o: &Override) -> Evidence {
+    let mut signal = Vec::new();
+    if let Some(a) = o.access {
+        signal.push(format!("access:{a}"));
+    }
+    if let Some(e) = &o.effects {
+        signal.push(format!(
+            "effects:[{}]",
+            e.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",")
+        ));
+    }
+    if let Some(r) = o.risk {
+        signal.push(format!("risk:{r}"));
+    }
+    if let Some(a) = o.action {
+        signal.push(format!("policy:{a}"));
+    }
+    Evidence {
+        rule: "override".into(),
+        signal: signal.join(" "),
+        source: Source::Override,
+        text: o.reason.clone(),
     }
 }

@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => check::run(a),
         Command::Show(a) => show::run(a),
         Command::Policy(a) => policy::run(a),
-        Command::Crawl(a) => crawl::run(a),
+        Command::Crawl(a) => crawl::run(*a),
         Command::Build(a) => build::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Query(a) => query::run(a),

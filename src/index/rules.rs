@@ -57,6 +57,7 @@ pub fn rules_fingerprint(classifier: &Classifier) -> String {
         id: "io.github.example/probe".into(),
         name: "Probe".into(),
         description: Some("A server that manages repositories, payments and files.".into()),
+        slug: "probe".into(),
     };
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());

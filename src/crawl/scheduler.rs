@@ -1,0 +1,587 @@
+//! The scheduler: turns targets (from sources.yaml, registries or one command line) into
+//! records. Bounded concurrency, deterministic sharding by server id, one atomic write per
+//! server as soon as it is done (so kill -9 loses at most the servers in flight and a rerun
+//! with `--resume` picks up where it stopped), progress and a summary.
+
+use super::client::{fetch_tools, fetch_tools_http, FetchError, Fetched, Transport};
+use super::http::Politeness;
+use super::merge::{merge, Change, Outcome};
+use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
+use super::Limits;
+use crate::catalogue::{load_server, Catalogue};
+use crate::model::{CrawlStatus, Provenance, Server, Tool};
+use anyhow::Result;
+use futures_util::StreamExt;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// How to reach a server live.
+#[derive(Debug, Clone)]
+pub enum How {
+    /// Start a command over stdio.
+    Launch {
+        argv: Vec<String>,
+        env: BTreeMap<String, String>,
+        pass_env: Vec<String>,
+        /// Files written into the scratch folder first (relative path → content).
+        files: BTreeMap<String, String>,
+    },
+    /// Connect to a Streamable HTTP or SSE endpoint.
+    Url(String),
+    /// Not reachable live (registry metadata only).
+    None,
+}
+
+/// What a registry said about a server.
+#[derive(Debug, Clone)]
+pub struct RegistryData {
+    pub provenance: Provenance,
+    /// Tool definitions, when the registry carries them, with problems found in them.
+    pub tools: Option<(Vec<Tool>, Option<String>)>,
+}
+
+/// One server to crawl.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Identity and metadata; `slug` is assigned by `assign_slugs`.
+    pub server: Server,
+    /// What the slug is made from (the package name, usually).
+    pub slug_base: String,
+    pub how: How,
+    pub registry_tools: Option<RegistryData>,
+}
+
+/// Crawl settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub catalogue: Catalogue,
+    pub limits: Limits,
+    pub concurrency: usize,
+    /// `(i, n)`: only servers whose id hashes to shard `i` of `n` (0-based `i`).
+    pub shard: Option<(u64, u64)>,
+    /// Start stdio commands (`--launch`, `--stdio`).
+    pub launch: bool,
+    /// Connect to remote URLs (`--live`, `--url`).
+    pub live: bool,
+    /// Shared npm / uv cache for launched servers.
+    pub package_cache: Option<PathBuf>,
+    /// Skip servers attempted at or after this RFC 3339 time (resuming an interrupted run).
+    pub resume_since: Option<String>,
+    /// Skip servers whose record is already `ok` or `partial` (retry the failures only).
+    pub only_failed: bool,
+    /// Show a progress bar (on a terminal) instead of one line per server.
+    pub progress_bar: bool,
+    /// Print per-server lines at all.
+    pub quiet: bool,
+    /// Per-host spacing of HTTP requests.
+    pub polite: Politeness,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub servers: usize,
+    pub ok: usize,
+    pub partial: usize,
+    pub failed: usize,
+    pub unchanged: usize,
+    pub changed: usize,
+    pub new: usize,
+    pub skipped: usize,
+    pub tools_added: usize,
+    pub tools_changed: usize,
+    pub tools_removed: usize,
+    pub tools_total: usize,
+    pub failures: Vec<(String, String)>,
+}
+
+impl Summary {
+    fn add(&mut self, slug: &str, change: &Change, tools: usize, error: Option<&str>) {
+        self.servers += 1;
+        self.tools_total += tools;
+        if change.failed {
+            self.failed += 1;
+            self.failures
+                .push((slug.to_string(), error.unwrap_or_default().to_string()));
+            return;
+        }
+        if change.partial {
+            self.partial += 1;
+        } else {
+            self.ok += 1;
+        }
+        if change.new_record {
+            self.new += 1;
+        } else if change.tools_changed() {
+            self.changed += 1;
+        } else {
+            self.unchanged += 1;
+        }
+        self.tools_added += change.added;
+        self.tools_changed += change.changed;
+        self.tools_removed += change.removed;
+    }
+
+    /// The end-of-run report.
+    pub fn render(&self, secs: f64) -> String {
+        let mut s = format!(
+            "{} servers in {:.1} s: {} ok, {} partial, {} failed; {} new, {} changed, {} unchanged{}\n\
+             tools: {} added, {} changed, {} removed ({} in these records)\n",
+            self.servers,
+            secs,
+            self.ok,
+            self.partial,
+            self.failed,
+            self.new,
+            self.changed,
+            self.unchanged,
+            if self.skipped > 0 {
+                format!("; {} skipped", self.skipped)
+            } else {
+                String::new()
+            },
+            self.tools_added,
+            self.tools_changed,
+            self.tools_removed,
+            self.tools_total,
+        );
+        for (slug, err) in &self.failures {
+            s.push_str(&format!(
+                "failed: {slug}: {}\n",
+                super::truncate_str(err, 600)
+            ));
+        }
+        s
+    }
+}
+
+/// Which shard an id belongs to: the first 8 bytes of its SHA-256, modulo `n`.
+pub fn shard_of(id: &str, n: u64) -> u64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(id.as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b) % n.max(1)
+}
+
+/// Parses `i/N` (1-based `i`, as CI matrices count) into a 0-based `(i, n)`.
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--shard `{s}`: expected i/N, e.g. 1/4"))?;
+    let i: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard `{s}`: `{a}` is not a number"))?;
+    let n: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard `{s}`: `{b}` is not a number"))?;
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("--shard `{s}`: need 1 <= i <= N"));
+    }
+    Ok((i - 1, n))
+}
+
+/// Gives every target a slug: a server already in the catalogue keeps its slug (found by
+/// id); a new one gets the slug of its package name, or that plus a hash of its id when
+/// taken. Targets are handled in id order so that the result does not depend on input order.
+pub fn assign_slugs(targets: &mut [Target], existing: &HashMap<String, String>) {
+    let mut taken: HashSet<String> = existing.values().cloned().collect();
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by(|&a, &b| targets[a].server.id.cmp(&targets[b].server.id));
+    for i in order {
+        let t = &mut targets[i];
+        if let Some(slug) = existing.get(&t.server.id) {
+            t.server.slug = slug.clone();
+            continue;
+        }
+        let mut slug = crate::slug::slugify(&t.slug_base);
+        if taken.contains(&slug) {
+            slug = format!("{slug}-{}", crate::slug::short_hash(&t.server.id));
+        }
+        taken.insert(slug.clone());
+        t.server.slug = slug;
+    }
+}
+
+/// id → slug of every record in the catalogue (missing catalogue: empty).
+pub fn existing_slugs(cat: &Catalogue) -> HashMap<String, String> {
+    match cat.load() {
+        Ok(l) => l.servers.into_iter().map(|s| (s.id, s.slug)).collect(),
+        Err(_) => HashMap::new(),
+    }
+}
+
+/// Crawls the targets and writes their records. Targets with the same id are deduplicated
+/// (the first wins).
+pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
+    let started = Instant::now();
+    let existing = existing_slugs(&opts.catalogue);
+    let mut seen = HashSet::new();
+    targets.retain(|t| seen.insert(t.server.id.clone()));
+    assign_slugs(&mut targets, &existing);
+    if let Some((i, n)) = opts.shard {
+        targets.retain(|t| shard_of(&t.server.id, n) == i);
+    }
+    targets.sort_by(|a, b| a.server.id.cmp(&b.server.id));
+    std::fs::create_dir_all(opts.catalogue.servers_dir())?;
+
+    let total = targets.len();
+    let bar = if opts.progress_bar && !opts.quiet && std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new(total as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+
+    let mut summary = Summary::default();
+    let mut done = 0usize;
+    let conc = opts.concurrency.max(1);
+    let mut stream = futures_util::stream::iter(targets.into_iter().map(|t| crawl_one(t, opts)))
+        .buffer_unordered(conc);
+    while let Some(r) = stream.next().await {
+        done += 1;
+        let line = match r {
+            OneResult::Skipped(slug) => {
+                summary.skipped += 1;
+                format!("skipped {slug}")
+            }
+            OneResult::Done {
+                slug,
+                change,
+                tools,
+                error,
+                secs,
+                write_error,
+            } => {
+                let mut change = change;
+                let mut error = error;
+                if let Some(w) = write_error {
+                    change.failed = true;
+                    error = Some(w);
+                }
+                summary.add(&slug, &change, tools, error.as_deref());
+                let status = if change.failed {
+                    "FAILED"
+                } else if change.partial {
+                    "partial"
+                } else {
+                    "ok"
+                };
+                let mut l = format!("{status:7} {slug} ({tools} tools, {secs:.1} s)");
+                if let Some(e) = error {
+                    l.push_str(&format!(": {}", super::truncate_str(&e, 300)));
+                }
+                l
+            }
+        };
+        match &bar {
+            Some(pb) => {
+                pb.set_position(done as u64);
+                pb.set_message(super::truncate_str(&line, 60).to_string());
+            }
+            None if !opts.quiet => eprintln!("[{done}/{total}] {line}"),
+            None => {}
+        }
+    }
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    let _ = started;
+    Ok(summary)
+}
+
+enum OneResult {
+    Skipped(String),
+    Done {
+        slug: String,
+        change: Change,
+        tools: usize,
+        error: Option<String>,
+        secs: f64,
+        write_error: Option<String>,
+    },
+}
+
+async fn crawl_one(t: Target, opts: &Options) -> OneResult {
+    let start = Instant::now();
+    let path = opts.catalogue.server_path(&t.server.slug);
+    let existing = if path.is_file() {
+        load_server(&path).ok()
+    } else {
+        None
+    };
+    if let (Some(since), Some(rec)) = (&opts.resume_since, &existing) {
+        if rec
+            .crawl
+            .last_attempt
+            .as_deref()
+            .is_some_and(|a| a >= since.as_str())
+        {
+            return OneResult::Skipped(t.server.slug.clone());
+        }
+    }
+    if opts.only_failed
+        && existing.as_ref().is_some_and(|r| {
+            matches!(r.crawl.status, CrawlStatus::Ok | CrawlStatus::Partial) && r.id == t.server.id
+        })
+    {
+        return OneResult::Skipped(t.server.slug.clone());
+    }
+    if let Some(rec) = &existing {
+        if rec.id != t.server.id {
+            return OneResult::Done {
+                slug: t.server.slug.clone(),
+                change: Change {
+                    failed: true,
+                    ..Change::default()
+                },
+                tools: 0,
+                error: Some(format!(
+                    "{} holds another server (`{}`), not `{}`; move it aside",
+                    path.display(),
+                    rec.id,
+                    t.server.id
+                )),
+                secs: 0.0,
+                write_error: None,
+            };
+        }
+    }
+    let now = super::now_rfc3339();
+    let live = fetch_live(&t, opts).await;
+    let mut fresh = t.server.clone();
+    let outcome = match (live, &t.registry_tools) {
+        (Some(Ok((fetched, prov))), _) => {
+            if fresh.version.is_none() {
+                fresh.version = fetched
+                    .server_info
+                    .as_ref()
+                    .and_then(|i| i.get("version"))
+                    .and_then(|v| v.as_str())
+                    .map(|v| super::truncate_str(v, 100).to_string());
+            }
+            Outcome::Tools {
+                tools: fetched.tools,
+                partial: fetched.partial,
+                provenance: Provenance {
+                    protocol_version: fetched.protocol_version,
+                    ..prov
+                },
+            }
+        }
+        (live, Some(reg)) => match &reg.tools {
+            Some((tools, partial)) => Outcome::Tools {
+                tools: tools.clone(),
+                partial: match (partial, live) {
+                    (Some(p), Some(Err(e))) => Some(format!("{p}; live fetch failed: {e}")),
+                    (p, _) => p.clone(),
+                },
+                provenance: reg.provenance.clone(),
+            },
+            None => match live {
+                Some(Err(e)) => Outcome::Failed {
+                    error: e.to_string(),
+                },
+                _ => Outcome::MetadataOnly {
+                    provenance: reg.provenance.clone(),
+                },
+            },
+        },
+        (Some(Err(e)), None) => Outcome::Failed {
+            error: if e.auth_required {
+                format!("auth required: {}", e.message)
+            } else {
+                e.message
+            },
+        },
+        (None, None) => Outcome::Failed {
+            error: "nothing to crawl: no tools from a registry, and no way to reach the server live (use --launch or --live)".into(),
+        },
+    };
+    let error = match &outcome {
+        Outcome::Failed { error } => Some(error.clone()),
+        Outcome::Tools {
+            partial: Some(p), ..
+        } => Some(p.clone()),
+        _ => None,
+    };
+    let (rec, change) = merge(existing, &fresh, outcome, &now);
+    let write_error = opts.catalogue.write(&rec).err().map(|e| format!("{e:#}"));
+    OneResult::Done {
+        slug: rec.slug.clone(),
+        change,
+        tools: rec.tools.len(),
+        error,
+        secs: start.elapsed().as_secs_f64(),
+        write_error,
+    }
+}
+
+/// Live fetch, if this run may reach the server. Returns the provenance to record.
+async fn fetch_live(
+    t: &Target,
+    opts: &Options,
+) -> Option<Result<(Fetched, Provenance), FetchError>> {
+    match &t.how {
+        How::Launch {
+            argv,
+            env,
+            pass_env,
+            files,
+        } if opts.launch => {
+            let scratch = match scratch_dir(&t.server.slug) {
+                Ok(d) => d,
+                Err(e) => return Some(Err(FetchError::new(e))),
+            };
+            if let Err(e) = write_files(scratch.path(), files) {
+                return Some(Err(FetchError::new(e)));
+            }
+            let expand = |s: &str| expand_placeholders(s, scratch.path());
+            let spec = LaunchSpec {
+                program: argv[0].clone(),
+                args: argv[1..].iter().map(|a| expand(a)).collect(),
+                env: env.iter().map(|(k, v)| (k.clone(), expand(v))).collect(),
+                pass_env: pass_env.clone(),
+                scratch: scratch.path().to_path_buf(),
+                package_cache: opts.package_cache.clone(),
+            };
+            let source = match t.server.packages.first().map(|p| p.registry.as_str()) {
+                Some("npm") => "npm-launch",
+                Some("pypi") => "pypi-launch",
+                Some("oci") => "oci-launch",
+                _ => "stdio",
+            };
+            let prov = Provenance {
+                source: source.into(),
+                fetched_at: super::now_rfc3339(),
+                protocol_version: None,
+                location: Some(super::stdio::shell_join(argv)),
+                tools: true,
+            };
+            let mut r = match StdioTransport::spawn(&spec, &opts.limits) {
+                Ok(tr) => fetch_tools(Transport::Stdio(tr), &opts.limits).await,
+                Err(e) => Err(FetchError::new(e)),
+            };
+            // Some legacy servers die on the `server/discover` probe: start them again and
+            // go straight to `initialize`.
+            if r.as_ref().is_err_and(|e| e.retry_without_discover) {
+                let legacy = Limits {
+                    probe_discover: false,
+                    ..opts.limits.clone()
+                };
+                let _ = write_files(scratch.path(), files);
+                r = match StdioTransport::spawn(&spec, &legacy) {
+                    Ok(tr) => fetch_tools(Transport::Stdio(tr), &legacy).await,
+                    Err(e) => Err(FetchError::new(e)),
+                };
+            }
+            drop(scratch);
+            Some(r.map(|f| (f, prov)))
+        }
+        How::Url(url) if opts.live => {
+            let fetched_at = super::now_rfc3339();
+            // Which transport answered is known only after the handshake.
+            let r = fetch_tools_http(url, &opts.limits, &opts.polite).await;
+            Some(r.map(|(f, kind)| {
+                (
+                    f,
+                    Provenance {
+                        source: kind.into(),
+                        fetched_at,
+                        protocol_version: None,
+                        location: Some(url.clone()),
+                        tools: true,
+                    },
+                )
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// A scratch folder for one server (HOME and working directory), removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes dummy files (credentials, configs) inside the scratch folder; a path that would
+/// leave it is refused.
+fn write_files(scratch: &std::path::Path, files: &BTreeMap<String, String>) -> Result<(), String> {
+    for (rel, content) in files {
+        let p = std::path::Path::new(rel);
+        if p.is_absolute()
+            || p.components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(format!(
+                "file `{rel}`: must be a relative path inside the scratch folder"
+            ));
+        }
+        let full = scratch.join(p);
+        if let Some(dir) = full.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("file `{rel}`: {e}"))?;
+        }
+        let content = expand_placeholders(content, scratch);
+        std::fs::write(&full, content).map_err(|e| format!("file `{rel}`: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The scratch folder of a server has a stable path (`<tmp>/toolrisk-crawl/<slug>`), because
+/// some servers put their working directory into tool descriptions: a random path would show
+/// up as a definition change on every crawl.
+fn scratch_dir(slug: &str) -> Result<Scratch, String> {
+    let dir = std::env::temp_dir().join("toolrisk-crawl").join(slug);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create scratch folder {}: {e}", dir.display()))?;
+    Ok(Scratch(dir))
+}
+
+/// Default concurrency: the core count, at least 1.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_ids_deterministically() {
+        let ids: Vec<String> = (0..200).map(|i| format!("npm:pkg-{i}")).collect();
+        let n = 4;
+        let mut counts = [0usize; 4];
+        for id in &ids {
+            let s = shard_of(id, n);
+            assert_eq!(s, shard_of(id, n));
+            counts[s as usize] += 1;
+        }
+        assert_eq!(counts.iter().sum::<usize>(), 200);
+        assert!(counts.iter().all(|&c| c > 20), "{counts:?}");
+        assert_eq!(parse_shard("2/4").unwrap(), (1, 4));
+        assert!(parse_shard("0/4").is_err() && parse_shard("5/4").is_err());
+    }
+}

@@ -38,7 +38,8 @@ pub enum What {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cat = Catalogue::new(&args.catalogue);
-    let classifier = Classifier::builtin();
+    // The catalogue's own overrides apply, as in `policy` and the site.
+    let classifier = Classifier::builtin().with_catalogue_overrides(&cat.root)?;
     let summary = match args.what {
         What::Sqlite { file } => {
             let sum = export::write_sqlite(&cat, &classifier, &file)?;

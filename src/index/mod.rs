@@ -15,6 +15,7 @@ pub use rules::rules_fingerprint;
 pub use text::{fts_query, name_words};
 
 use crate::catalogue::{load_server, Catalogue, LoadError};
+use crate::classify::overrides::Overrides;
 use crate::classify::{Classifier, ServerContext};
 use crate::model::{Access, Action, Class, Classification, Confidence, Effect, Risk, Server};
 use anyhow::{Context, Result};
@@ -204,19 +205,42 @@ struct Parsed {
 }
 
 /// The classifier and its fingerprint, made only when needed: an unchanged catalogue queried
-/// by an unchanged executable needs neither.
+/// by an unchanged executable needs neither. The catalogue's `overrides.yaml` is part of the
+/// classifier (as for `policy` and the site); it is read on every open, being small, and its
+/// digest is checked separately from the built-in rules.
 struct Rules {
+    overrides: Overrides,
+    overrides_digest: String,
     classifier: OnceCell<Classifier>,
     fingerprint: OnceCell<String>,
 }
 
 impl Rules {
-    fn classifier(&self) -> &Classifier {
-        self.classifier.get_or_init(Classifier::builtin)
+    fn new(cat: &Catalogue) -> Result<Rules> {
+        let path = cat.root.join("overrides.yaml");
+        let overrides_digest = match fs::read(&path) {
+            Ok(bytes) => {
+                use sha2::{Digest, Sha256};
+                hex::encode(Sha256::digest(&bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "none".to_string(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(Rules {
+            overrides: Overrides::load(&path)?,
+            overrides_digest,
+            classifier: OnceCell::new(),
+            fingerprint: OnceCell::new(),
+        })
     }
+    fn classifier(&self) -> &Classifier {
+        self.classifier
+            .get_or_init(|| Classifier::builtin().with_overrides(self.overrides.clone()))
+    }
+    /// The built-in rules' fingerprint (without overrides, which are checked on their own).
     fn fingerprint(&self) -> &str {
         self.fingerprint
-            .get_or_init(|| rules::rules_fingerprint(self.classifier()))
+            .get_or_init(|| rules::rules_fingerprint(&Classifier::builtin()))
     }
 }
 
@@ -224,10 +248,7 @@ impl Index {
     /// Opens the index of `cat`, creating or refreshing it so that it matches the catalogue
     /// files and the current classifier.
     pub fn open(cat: &Catalogue) -> Result<Index> {
-        let rules = Rules {
-            classifier: OnceCell::new(),
-            fingerprint: OnceCell::new(),
-        };
+        let rules = Rules::new(cat)?;
         let path = cat.root.join(FILE_NAME);
         // The list of files comes first: a missing catalogue is the user's error to fix.
         let files = scan(cat)?;
@@ -318,6 +339,9 @@ impl Index {
         if get("schema")?.as_deref() != Some(SCHEMA_VERSION) {
             return Ok(Some("the index format changed".into()));
         }
+        if get("overrides")?.as_deref() != Some(rules.overrides_digest.as_str()) {
+            return Ok(Some("overrides.yaml changed".into()));
+        }
         let same_exe = !exe.is_empty() && get("exe")?.as_deref() == Some(exe);
         if !same_exe && get("rules")?.as_deref() != Some(rules.fingerprint()) {
             return Ok(Some("the classifier or its rules changed".into()));
@@ -362,6 +386,7 @@ impl Index {
                 .execute_batch("INSERT INTO tools_fts(tools_fts) VALUES('optimize');")?;
             ix.set_meta("schema", SCHEMA_VERSION)?;
             ix.set_meta("rules", rules.fingerprint())?;
+            ix.set_meta("overrides", &rules.overrides_digest)?;
             ix.set_meta("exe", exe)?;
             ix.set_meta("complete", "yes")?;
             ix.conn.execute_batch("PRAGMA journal_mode=DELETE;")?;

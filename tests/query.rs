@@ -382,3 +382,34 @@ fn missing_catalogue_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no catalogue at"), "{}", stderr(&out));
 }
+
+#[test]
+fn catalogue_overrides_apply_and_a_change_rebuilds() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    let before = json_hits(&["weather"], dir.path());
+    assert_eq!(names(&before), ["get_weather"]);
+    std::fs::write(
+        dir.path().join("overrides.yaml"),
+        "overrides:\n  - server: io.github.ops/status-board\n    tool: get_weather\n    reason: reviewed\n    risk: critical\n    action: deny\n",
+    )
+    .unwrap();
+    let out = toolrisk(&["weather", "--format", "json"], dir.path());
+    assert!(
+        stderr(&out).contains("overrides.yaml changed"),
+        "{}",
+        stderr(&out)
+    );
+    let after: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(after[0]["risk"], "critical");
+    assert_eq!(after[0]["action"], "deny");
+    // A broken overrides file is an error that names it, not a silent fallback.
+    std::fs::write(
+        dir.path().join("overrides.yaml"),
+        "overrides: [{tool: 3}]\n",
+    )
+    .unwrap();
+    let out = toolrisk(&["weather"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("overrides.yaml"), "{}", stderr(&out));
+}

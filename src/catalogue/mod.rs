@@ -278,6 +278,10 @@ mod schema_file {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/catalogue/schema.json");
         let published: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        assert_eq!(published, super::record_schema(), "catalogue/schema.json is stale");
+        assert_eq!(
+            published,
+            super::record_schema(),
+            "catalogue/schema.json is stale"
+        );
     }
 }

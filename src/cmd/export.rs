@@ -38,56 +38,58 @@ pub enum What {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cat = Catalogue::new(&args.catalogue);
-    let data = export::classify_catalogue(&cat, &Classifier::builtin())?;
-    for e in &data.errors {
-        eprintln!("warning: left out {e}");
-    }
-    let n = match args.what {
+    // The catalogue's own overrides apply, as in `policy` and the site.
+    let classifier = Classifier::builtin().with_catalogue_overrides(&cat.root)?;
+    let summary = match args.what {
         What::Sqlite { file } => {
-            let n = export::write_sqlite(&data, &file)?;
+            let sum = export::write_sqlite(&cat, &classifier, &file)?;
             eprintln!(
-                "exported {} servers, {n} tools to {}",
-                data.servers.len(),
+                "exported {} servers, {} tools to {}",
+                sum.servers,
+                sum.tools,
                 file.display()
             );
-            n
+            sum
         }
         What::Jsonl { file } => match file.filter(|f| f.as_os_str() != "-") {
             Some(path) => {
-                let n = export::write_jsonl_file(&data, &path)?;
-                eprintln!("exported {n} tools to {}", path.display());
-                n
+                let sum = export::write_jsonl_file(&cat, &classifier, &path)?;
+                eprintln!("exported {} tools to {}", sum.tools, path.display());
+                sum
             }
             None => {
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
-                let r = export::write_jsonl(&data, &mut out).and_then(|n| {
+                let r = export::write_jsonl(&cat, &classifier, &mut out).and_then(|sum| {
                     out.flush()
-                        .map(|()| n)
+                        .map(|()| sum)
                         .context("writing to standard output")
                 });
                 match r {
-                    Ok(n) => n,
-                    Err(e)
-                        if e.chain().any(|c| {
-                            c.downcast_ref::<std::io::Error>()
-                                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-                                || c.downcast_ref::<serde_json::Error>()
-                                    .and_then(|j| j.io_error_kind())
-                                    == Some(std::io::ErrorKind::BrokenPipe)
-                        }) =>
-                    {
-                        return Ok(ExitCode::SUCCESS)
-                    }
+                    Ok(sum) => sum,
+                    // `toolrisk export jsonl | head` closes the pipe early: not an error.
+                    Err(e) if broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
                     Err(e) => return Err(e),
                 }
             }
         },
     };
-    let _ = n;
-    Ok(if data.errors.is_empty() {
+    for e in &summary.errors {
+        eprintln!("warning: left out {e}");
+    }
+    Ok(if summary.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

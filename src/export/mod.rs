@@ -4,7 +4,7 @@
 //! index, so an export is always the authoritative state. The schema is documented in
 //! docs/query.md; `SCHEMA_SQL` is the source of truth.
 
-use crate::catalogue::{Catalogue, LoadError};
+use crate::catalogue::{load_server, Catalogue, LoadError};
 use crate::classify::Classifier;
 use crate::model::{Classification, Risk, Server};
 use anyhow::{Context, Result};
@@ -116,27 +116,50 @@ CREATE VIEW tool_overview AS
     ORDER BY t.risk_rank DESC, s.slug, t.name;
 "#;
 
-/// The catalogue, loaded and classified.
-pub struct Classified {
-    pub servers: Vec<(Server, Vec<Classification>)>,
+/// What an export wrote, and the catalogue files it had to leave out.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub servers: usize,
+    pub tools: u64,
     pub errors: Vec<LoadError>,
 }
 
-/// Loads and classifies the whole catalogue, in parallel.
-pub fn classify_catalogue(cat: &Catalogue, classifier: &Classifier) -> Result<Classified> {
-    let loaded = cat.load()?;
-    let servers = loaded
-        .servers
-        .into_par_iter()
-        .map(|s| {
-            let c = classifier.classify_server(&s);
-            (s, c)
-        })
-        .collect();
-    Ok(Classified {
-        servers,
-        errors: loaded.errors,
-    })
+/// Servers read and classified at a time: the export streams the catalogue, so memory stays
+/// flat whatever its size.
+const CHUNK: usize = 256;
+
+/// Loads and classifies the catalogue in slug order, a chunk at a time (each chunk in
+/// parallel), handing every server with its classifications to `sink`.
+pub fn for_each_classified(
+    cat: &Catalogue,
+    classifier: &Classifier,
+    sink: &mut dyn FnMut(&Server, &[Classification]) -> Result<()>,
+) -> Result<Summary> {
+    let mut files = cat.server_files()?;
+    files.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
+    let mut summary = Summary::default();
+    for chunk in files.chunks(CHUNK) {
+        let loaded: Vec<Result<(Server, Vec<Classification>), LoadError>> = chunk
+            .par_iter()
+            .map(|p| {
+                load_server(p).map(|s| {
+                    let c = classifier.classify_server(&s);
+                    (s, c)
+                })
+            })
+            .collect();
+        for r in loaded {
+            match r {
+                Ok((s, c)) => {
+                    sink(&s, &c)?;
+                    summary.servers += 1;
+                    summary.tools += s.tools.len() as u64;
+                }
+                Err(e) => summary.errors.push(e),
+            }
+        }
+    }
+    Ok(summary)
 }
 
 /// One JSON Lines record: the server's identity, the tool as received, its classification.
@@ -148,32 +171,34 @@ pub fn jsonl_record(server: &Server, tool: &crate::model::Tool, c: &Classificati
     })
 }
 
-/// Writes one classified tool per line; returns the number of lines.
-pub fn write_jsonl(data: &Classified, out: &mut dyn Write) -> Result<u64> {
-    let mut n = 0;
-    for (server, classes) in &data.servers {
+/// Writes one classified tool per line.
+pub fn write_jsonl(
+    cat: &Catalogue,
+    classifier: &Classifier,
+    out: &mut dyn Write,
+) -> Result<Summary> {
+    for_each_classified(cat, classifier, &mut |server, classes| {
         for (tool, c) in server.tools.iter().zip(classes) {
-            // serde_json escapes control characters and U+2028/9 stay valid JSON: one line each.
+            // serde_json escapes control characters: one record per line, always.
             serde_json::to_writer(&mut *out, &jsonl_record(server, tool, c))?;
             out.write_all(b"\n")?;
-            n += 1;
         }
-    }
-    Ok(n)
+        Ok(())
+    })
 }
 
 /// Writes JSON Lines to `path`, streamed to a temporary file beside it and renamed, so a
 /// reader never sees half a file and memory stays flat at any catalogue size.
-pub fn write_jsonl_file(data: &Classified, path: &Path) -> Result<u64> {
+pub fn write_jsonl_file(cat: &Catalogue, classifier: &Classifier, path: &Path) -> Result<Summary> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("export.jsonl");
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> Result<u64> {
+    let result = (|| -> Result<Summary> {
         let f = fs::File::create(&tmp)?;
         let mut out = std::io::BufWriter::new(f);
-        let n = write_jsonl(data, &mut out)?;
+        let n = write_jsonl(cat, classifier, &mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         fs::rename(&tmp, path)?;
         Ok(n)
@@ -196,16 +221,15 @@ fn risk_rank(r: Risk) -> i64 {
     Risk::ALL.iter().position(|x| *x == r).unwrap_or(0) as i64
 }
 
-/// Writes the SQLite export to `path` atomically (a temporary file renamed into place);
-/// returns the number of tools.
-pub fn write_sqlite(data: &Classified, path: &Path) -> Result<u64> {
+/// Writes the SQLite export to `path` atomically (a temporary file renamed into place).
+pub fn write_sqlite(cat: &Catalogue, classifier: &Classifier, path: &Path) -> Result<Summary> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("export.sqlite");
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let _ = fs::remove_file(&tmp);
-    let result = fill_sqlite(data, &tmp);
+    let result = fill_sqlite(cat, classifier, &tmp);
     match result {
         Ok(n) => {
             fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
@@ -218,12 +242,12 @@ pub fn write_sqlite(data: &Classified, path: &Path) -> Result<u64> {
     }
 }
 
-fn fill_sqlite(data: &Classified, path: &Path) -> Result<u64> {
+fn fill_sqlite(cat: &Catalogue, classifier: &Classifier, path: &Path) -> Result<Summary> {
     let mut conn = Connection::open(path)?;
     conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")?;
     conn.execute_batch(SCHEMA_SQL)?;
     let tx = conn.transaction()?;
-    let mut n = 0u64;
+    let summary;
     {
         let mut ins_server = tx.prepare(
             "INSERT INTO servers(server_id, slug, name, description, version, repository,
@@ -252,7 +276,7 @@ fn fill_sqlite(data: &Classified, path: &Path) -> Result<u64> {
         let mut ins_finding = tx.prepare(
             "INSERT INTO findings(tool, kind, severity, message) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for (s, classes) in &data.servers {
+        summary = for_each_classified(cat, classifier, &mut |s, classes| {
             ins_server
                 .execute(params![
                     s.id,
@@ -324,17 +348,17 @@ fn fill_sqlite(data: &Classified, path: &Path) -> Result<u64> {
                 for f in &c.findings {
                     ins_finding.execute(params![tid, f.kind, f.severity.as_str(), f.message])?;
                 }
-                n += 1;
             }
-        }
+            Ok(())
+        })?;
         tx.execute_batch("INSERT INTO tools_fts(tools_fts) VALUES('rebuild');")?;
         let mut meta = tx.prepare("INSERT INTO meta(key, value) VALUES (?1, ?2)")?;
         for (k, v) in [
             ("toolrisk_version", env!("CARGO_PKG_VERSION").to_string()),
             ("schema_version", SCHEMA_VERSION.to_string()),
-            ("servers", data.servers.len().to_string()),
-            ("tools", n.to_string()),
-            ("unreadable_files", data.errors.len().to_string()),
+            ("servers", summary.servers.to_string()),
+            ("tools", summary.tools.to_string()),
+            ("unreadable_files", summary.errors.len().to_string()),
         ] {
             meta.execute(params![k, v])?;
         }
@@ -342,5 +366,5 @@ fn fill_sqlite(data: &Classified, path: &Path) -> Result<u64> {
     tx.commit()?;
     conn.execute_batch("PRAGMA journal_mode=DELETE; ANALYZE;")?;
     conn.close().map_err(|(_, e)| e)?;
-    Ok(n)
+    Ok(summary)
 }

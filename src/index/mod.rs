@@ -15,6 +15,7 @@ pub use rules::rules_fingerprint;
 pub use text::{fts_query, name_words};
 
 use crate::catalogue::{load_server, Catalogue, LoadError};
+use crate::classify::overrides::Overrides;
 use crate::classify::{Classifier, ServerContext};
 use crate::model::{Access, Action, Class, Classification, Confidence, Effect, Risk, Server};
 use anyhow::{Context, Result};
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Bumped whenever the tables below change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The index file name, inside the catalogue folder (gitignored as `catalogue/.index*`).
 pub const FILE_NAME: &str = ".index.sqlite";
@@ -86,6 +87,9 @@ CREATE INDEX servers_slug ON servers(slug);
 CREATE INDEX servers_sid ON servers(server_id);
 CREATE INDEX tools_server ON tools(server);
 CREATE INDEX tools_browse ON tools(risk DESC, sort_key);
+-- The common filters, already in browse order: `--access read` stops after LIMIT rows.
+CREATE INDEX tools_access ON tools(access, risk DESC, sort_key);
+CREATE INDEX tools_class ON tools(class, risk DESC, sort_key);
 "#;
 
 /// `--risk high` (exactly) or `--risk high+` (that or worse).
@@ -201,19 +205,42 @@ struct Parsed {
 }
 
 /// The classifier and its fingerprint, made only when needed: an unchanged catalogue queried
-/// by an unchanged executable needs neither.
+/// by an unchanged executable needs neither. The catalogue's `overrides.yaml` is part of the
+/// classifier (as for `policy` and the site); it is read on every open, being small, and its
+/// digest is checked separately from the built-in rules.
 struct Rules {
+    overrides: Overrides,
+    overrides_digest: String,
     classifier: OnceCell<Classifier>,
     fingerprint: OnceCell<String>,
 }
 
 impl Rules {
-    fn classifier(&self) -> &Classifier {
-        self.classifier.get_or_init(Classifier::builtin)
+    fn new(cat: &Catalogue) -> Result<Rules> {
+        let path = cat.root.join("overrides.yaml");
+        let overrides_digest = match fs::read(&path) {
+            Ok(bytes) => {
+                use sha2::{Digest, Sha256};
+                hex::encode(Sha256::digest(&bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "none".to_string(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(Rules {
+            overrides: Overrides::load(&path)?,
+            overrides_digest,
+            classifier: OnceCell::new(),
+            fingerprint: OnceCell::new(),
+        })
     }
+    fn classifier(&self) -> &Classifier {
+        self.classifier
+            .get_or_init(|| Classifier::builtin().with_overrides(self.overrides.clone()))
+    }
+    /// The built-in rules' fingerprint (without overrides, which are checked on their own).
     fn fingerprint(&self) -> &str {
         self.fingerprint
-            .get_or_init(|| rules::rules_fingerprint(self.classifier()))
+            .get_or_init(|| rules::rules_fingerprint(&Classifier::builtin()))
     }
 }
 
@@ -221,10 +248,7 @@ impl Index {
     /// Opens the index of `cat`, creating or refreshing it so that it matches the catalogue
     /// files and the current classifier.
     pub fn open(cat: &Catalogue) -> Result<Index> {
-        let rules = Rules {
-            classifier: OnceCell::new(),
-            fingerprint: OnceCell::new(),
-        };
+        let rules = Rules::new(cat)?;
         let path = cat.root.join(FILE_NAME);
         // The list of files comes first: a missing catalogue is the user's error to fix.
         let files = scan(cat)?;
@@ -315,6 +339,9 @@ impl Index {
         if get("schema")?.as_deref() != Some(SCHEMA_VERSION) {
             return Ok(Some("the index format changed".into()));
         }
+        if get("overrides")?.as_deref() != Some(rules.overrides_digest.as_str()) {
+            return Ok(Some("overrides.yaml changed".into()));
+        }
         let same_exe = !exe.is_empty() && get("exe")?.as_deref() == Some(exe);
         if !same_exe && get("rules")?.as_deref() != Some(rules.fingerprint()) {
             return Ok(Some("the classifier or its rules changed".into()));
@@ -359,6 +386,7 @@ impl Index {
                 .execute_batch("INSERT INTO tools_fts(tools_fts) VALUES('optimize');")?;
             ix.set_meta("schema", SCHEMA_VERSION)?;
             ix.set_meta("rules", rules.fingerprint())?;
+            ix.set_meta("overrides", &rules.overrides_digest)?;
             ix.set_meta("exe", exe)?;
             ix.set_meta("complete", "yes")?;
             ix.conn.execute_batch("PRAGMA journal_mode=DELETE;")?;
@@ -569,10 +597,17 @@ impl Index {
             args.push(effect_bit(e).into());
         }
         if let Some(s) = &q.server {
-            sql.push_str(" AND (s.slug = ? OR s.server_id = ? OR s.name = ? COLLATE NOCASE)");
-            for _ in 0..3 {
-                args.push(s.clone().into());
+            // Resolve the server first so the tools are reached through their index.
+            let ids = self.server_ids(s)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
             }
+            sql.push_str(" AND t.server IN (");
+            for (i, id) in ids.into_iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(id.into());
+            }
+            sql.push(')');
         }
         if fast {
             // Ordered and limited above.
@@ -617,15 +652,17 @@ impl Index {
 
     /// Whether a server with this slug, id or name is indexed.
     pub fn has_server(&self, key: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM servers WHERE slug = ?1 OR server_id = ?1 OR name = ?1 COLLATE NOCASE LIMIT 1",
-                [key],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(!self.server_ids(key)?.is_empty())
+    }
+
+    /// Row ids of the servers with this slug, id or name (case-insensitive), at most 1000.
+    fn server_ids(&self, key: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM servers WHERE slug = ?1 OR server_id = ?1 OR name = ?1 COLLATE NOCASE
+             LIMIT 1000",
+        )?;
+        let rows = stmt.query_map([key], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
     }
 
     /// The catalogue this index describes.
@@ -706,21 +743,30 @@ fn scan(cat: &Catalogue) -> Result<Vec<(String, String)>> {
         ),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
-    let mut files = Vec::new();
+    let mut listed = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.ends_with(".yaml") || name.starts_with('.') {
-            continue;
-        }
-        // stat relative to the open folder: no path walk per file. A file that vanished
-        // since the listing is simply not there.
-        if let Ok(meta) = entry.metadata() {
-            files.push((name.to_string(), stamp(&meta)));
+        let keep = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(".yaml") && !n.starts_with('.'));
+        if keep {
+            listed.push(entry);
         }
     }
-    files.sort();
+    // Stat on all cores, relative to the open folder (no path walk per file): at 25,000
+    // files this is most of a query's fixed cost. A file that vanished since the listing is
+    // simply not there.
+    let mut files: Vec<(String, String)> = listed
+        .par_chunks(1024)
+        .flat_map_iter(|chunk| {
+            chunk.iter().filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((e.file_name().to_str()?.to_string(), stamp(&meta)))
+            })
+        })
+        .collect();
+    files.sort_unstable();
     Ok(files)
 }
 

@@ -1,7 +1,7 @@
 //! Which classifier built the index. The index stores classifications, so it must be rebuilt
-//! when the rules change even if no catalogue file did. There is no rules version constant
-//! to ask, so the fingerprint is what the classifier actually answers for a fixed set of
-//! probe tools (plus the crate version): any change of rules that shows on them changes it.
+//! when the rules change even if no catalogue file did. The fingerprint hashes the crate
+//! version, the built-in rules file, and what the classifier actually answers for a fixed set
+//! of probe tools (so a change in the engine's code that shows on them counts too).
 //! Computing it costs one classifier and a few dozen classifications, so it is only done when
 //! the running executable differs from the one that last checked the index.
 
@@ -63,6 +63,9 @@ pub fn rules_fingerprint(classifier: &Classifier) -> String {
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update([0]);
     h.update(super::SCHEMA_VERSION.as_bytes());
+    // The rules as shipped, and what they answer (the engine's code can change answers too).
+    h.update([0]);
+    h.update(crate::classify::rules::BUILTIN_RULES.as_bytes());
     for c in classifier.classify_tools(&ctx, &tools) {
         h.update([0]);
         // Classification always serialises; an error would only make the fingerprint differ.

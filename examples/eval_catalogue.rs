@@ -2,6 +2,7 @@
 //! by eye) and the count per class.
 //!
 //!     cargo run --release --example eval_catalogue [-- catalogue] [--class financial]
+//!     cargo run --release --example eval_catalogue -- --repeat 20   (time only, for profiling)
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,11 +19,35 @@ fn main() -> anyhow::Result<()> {
     let dir = args
         .iter()
         .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--class"))
+        .find(|(i, a)| {
+            !a.starts_with("--")
+                && (*i == 0 || !["--class", "--repeat"].contains(&args[i - 1].as_str()))
+        })
         .map(|(_, a)| PathBuf::from(a))
         .unwrap_or_else(|| PathBuf::from("catalogue"));
     let loaded = Catalogue::new(&dir).load()?;
     let classifier = Classifier::builtin().with_catalogue_overrides(&dir)?;
+    if let Some(n) = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let tools: usize = loaded.servers.iter().map(|s| s.tools.len()).sum();
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            for server in &loaded.servers {
+                std::hint::black_box(classifier.classify_server(server));
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{} tools in {secs:.3}s: {:.0} tools/s",
+            tools * n,
+            (tools * n) as f64 / secs
+        );
+        return Ok(());
+    }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for server in &loaded.servers {
         let cs = classifier.classify_server(server);

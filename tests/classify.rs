@@ -625,9 +625,10 @@ fn hostile_definitions_are_survived_in_bounded_time() {
 
 // ------------------------------------------------------------------ accuracy on the eval set
 
-/// Thresholds held on tests/fixtures/eval (321 tools: 251 from 15 real servers, 70
-/// hand-written). Measured 2026-11-26 at access 0.981 / class 0.947 / risk-within-one 0.994
-/// with annotations and access 0.978 / class 0.950 / 0.994 without.
+/// Thresholds held on tests/fixtures/eval (333 tools: 251 from 15 real servers, 12 from the
+/// review of the shipped catalogue, 70 hand-written). Measured 2026-11-26 at access 0.982 /
+/// class 0.949 / risk 0.739 / risk-within-one 0.994 with annotations and access 0.976 / class
+/// 0.949 / 0.994 without.
 #[test]
 fn accuracy_on_the_labelled_eval_set() {
     let cases = eval::load_cases(Path::new("tests/fixtures/eval")).unwrap();
@@ -639,12 +640,47 @@ fn accuracy_on_the_labelled_eval_set() {
             s.summary(),
             s.misses.join("\n")
         );
-        assert!(s.rate(s.access) >= 0.95, "{report}");
-        assert!(s.rate(s.read_vs_not) >= 0.96, "{report}");
-        assert!(s.rate(s.class) >= 0.92, "{report}");
-        assert!(s.rate(s.risk_within_one) >= 0.97, "{report}");
-        assert!(s.rate(s.risk) >= 0.68, "{report}");
+        assert!(s.rate(s.access) >= 0.97, "{report}");
+        assert!(s.rate(s.read_vs_not) >= 0.975, "{report}");
+        assert!(s.rate(s.class) >= 0.94, "{report}");
+        assert!(s.rate(s.risk_within_one) >= 0.99, "{report}");
+        assert!(s.rate(s.risk) >= 0.72, "{report}");
     }
+}
+
+/// The real tools an earlier rule set misclassified (billing nouns read as money verbs,
+/// "read-only" ignored, command routers taken for shells, past participles taken for
+/// deletions) must each stay fixed, not just keep the average up.
+#[test]
+fn catalogue_review_cases_all_hold() {
+    let cases: Vec<eval::Case> = eval::load_cases(Path::new("tests/fixtures/eval"))
+        .unwrap()
+        .into_iter()
+        .filter(is_review_case)
+        .collect();
+    assert!(cases.len() >= 12, "{} review cases", cases.len());
+    let s = eval::score(&Classifier::builtin(), &cases).unwrap();
+    assert!(s.misses.is_empty(), "{}", s.misses.join("\n"));
+    assert!(cases.iter().all(|c| c.expect.class != Class::Financial));
+}
+
+fn is_review_case(c: &eval::Case) -> bool {
+    let name = c.tool.get("name").and_then(|n| n.as_str()).unwrap_or("");
+    [
+        "invoice-units",
+        "invoicing",
+        "enterprise-support",
+        "sp-purchase-analyzer",
+        "credits",
+        "wfp_add_custom_domain",
+        "pricing",
+        "documentation",
+        "get_protected_branch",
+        "get-drive-delta",
+        "get_sentry_resource",
+        "download_paper",
+    ]
+    .contains(&name)
 }
 
 #[test]

@@ -314,29 +314,60 @@ fn glued_verb(word: &str) -> Option<&'static str> {
 /// and filler ("Tools for listing …" → `list`). A negation before it ("Does not modify")
 /// means there is none.
 fn leading_verb(rules: &RuleSet, lower: &str) -> Option<(String, usize, usize)> {
-    let mut text = lower;
-    let mut offset = 0;
-    // "START HERE for Athena: List …", "WORKFLOW: …": a short label before a colon.
-    if let Some(colon) = tokens::truncate_at_char(text, 48).find(':') {
-        if !text[..colon].contains('.') && colon + 1 < text.len() {
-            offset = colon + 1;
-            text = &text[offset..];
+    // "START HERE for Athena: List …", "WORKFLOW: …": a short label before a colon. When
+    // no verb follows it, the label was the sentence ("Access charge data: the charge for …").
+    // A label that starts with a verb and introduces a list is the sentence itself ("Access
+    // credits data: balance, sharing configuration, …").
+    if let Some(colon) = tokens::truncate_at_char(lower, 48).find(':') {
+        if !lower[..colon].contains('.') && colon + 1 < lower.len() {
+            let label_is_verb = first_word_is_verb(rules, &lower[..colon]);
+            if label_is_verb && !first_word_is_verb(rules, &lower[colon + 1..]) {
+                return sentence_verb(rules, lower, 0);
+            }
+            if let Some(v) = sentence_verb(rules, lower, colon + 1) {
+                return Some(v);
+            }
         }
     }
+    sentence_verb(rules, lower, 0)
+}
+
+/// Whether the first word of `text` is a verb of the rules.
+fn first_word_is_verb(rules: &RuleSet, text: &str) -> bool {
+    tokens::words(text)
+        .next()
+        .is_some_and(|(_, w)| tokens::stems(w).any(|s| rules.verbs.contains_key(s.as_ref())))
+}
+
+/// The first verb of the sentence starting at `offset`.
+fn sentence_verb(rules: &RuleSet, lower: &str, offset: usize) -> Option<(String, usize, usize)> {
+    let text = &lower[offset..];
     let sentence_end = text
         .find(". ")
         .or_else(|| text.find('\n'))
         .unwrap_or(text.len());
     let sentence = &text[..sentence_end];
-    for (start, word) in tokens::words(sentence).take(LEADING_WORDS) {
+    let mut prev = "";
+    for (i, (start, word)) in tokens::words(sentence).take(LEADING_WORDS).enumerate() {
         if NEGATIONS.contains(&word) {
             return None;
         }
+        let before = std::mem::replace(&mut prev, word);
         if word.contains('_') {
             continue;
         }
         for stem in tokens::stems(word) {
             if rules.verbs.contains_key(stem.as_ref()) {
+                // A verb that is also a noun (`charge`, `order`, `invoice`) is the action
+                // only where a verb stands: first, or after `to`, `and`, `can`, … ("Access the
+                // Support charge data" reads charges).
+                if i > 0
+                    && rules.verb_ambiguity(stem.as_ref()) == Some(true)
+                    && !VERB_SLOT.contains(&before)
+                    && !(before == "for" && word.ends_with("ing"))
+                {
+                    continue;
+                }
                 let s = offset + start;
                 return Some((stem.into_owned(), s, s + word.len()));
             }
@@ -344,6 +375,12 @@ fn leading_verb(rules: &RuleSet, lower: &str) -> Option<(String, usize, usize)> 
     }
     None
 }
+
+/// Words after which an ambiguous word in a description is a verb ("used to order", "and
+/// charge").
+const VERB_SLOT: &[&str] = &[
+    "to", "and", "or", "then", "can", "will", "you", "also", "please", "lets", "let", "may",
+];
 
 /// Whether a match at `start` in a lowercased text is negated by a word shortly before it in
 /// the same sentence ("does not delete", "without modifying").

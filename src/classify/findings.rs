@@ -126,48 +126,75 @@ fn patterns() -> &'static Patterns {
     })
 }
 
-/// One piece of the tool's text and where it sits.
-struct Piece<'a> {
-    place: String,
-    text: &'a str,
+/// Where a piece of text sits, as a chain of segments on the stack: rendered only when a
+/// finding quotes it, so scanning allocates nothing.
+struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    seg: Seg<'p>,
 }
 
-/// Every string of a tool definition a model reads, with its place.
-fn pieces(tool: &Tool) -> Vec<Piece<'_>> {
-    let mut out = Vec::new();
-    out.push(Piece {
-        place: "name".into(),
-        text: &tool.name,
-    });
+enum Seg<'p> {
+    Root(&'p str),
+    Key(&'p str),
+    Index(usize),
+    /// The property name itself (long keys are text the model reads).
+    KeyName,
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut s = match self.parent {
+            Some(p) => p.render(),
+            None => String::new(),
+        };
+        match self.seg {
+            Seg::Root(r) => s.push_str(r),
+            Seg::Key(k) => {
+                s.push('.');
+                s.push_str(truncate_at_char(k, 64));
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+            Seg::KeyName => s.push_str(" (key)"),
+        }
+        s
+    }
+}
+
+/// Calls `f` on every string of a tool definition a model reads, with its place.
+fn visit_pieces(tool: &Tool, f: &mut dyn FnMut(&Path<'_>, &str)) {
+    let root = |r| Path {
+        parent: None,
+        seg: Seg::Root(r),
+    };
+    f(&root("name"), &tool.name);
     if let Some(t) = &tool.title {
-        out.push(Piece {
-            place: "title".into(),
-            text: t,
-        });
+        f(&root("title"), t);
     }
     if let Some(d) = &tool.description {
-        out.push(Piece {
-            place: "description".into(),
-            text: d,
-        });
+        f(&root("description"), d);
     }
     let mut budget = MAX_SCAN_BYTES;
     if let Some(s) = &tool.input_schema {
-        walk(s, "inputSchema", 0, &mut budget, &mut out);
+        walk(s, &root("inputSchema"), 0, &mut budget, f);
     }
     if let Some(s) = &tool.output_schema {
-        walk(s, "outputSchema", 0, &mut budget, &mut out);
+        walk(s, &root("outputSchema"), 0, &mut budget, f);
     }
     if let Some(a) = &tool.annotations {
-        walk(a, "annotations", 0, &mut budget, &mut out);
+        walk(a, &root("annotations"), 0, &mut budget, f);
     }
     for (k, v) in &tool.extra {
-        walk(v, k, 0, &mut budget, &mut out);
+        walk(v, &root(k), 0, &mut budget, f);
     }
-    out
 }
 
-fn walk<'a>(v: &'a Value, place: &str, depth: usize, budget: &mut usize, out: &mut Vec<Piece<'a>>) {
+fn walk(
+    v: &Value,
+    place: &Path<'_>,
+    depth: usize,
+    budget: &mut usize,
+    f: &mut dyn FnMut(&Path<'_>, &str),
+) {
     if depth > MAX_SCAN_DEPTH || *budget == 0 {
         return;
     }
@@ -175,17 +202,18 @@ fn walk<'a>(v: &'a Value, place: &str, depth: usize, budget: &mut usize, out: &m
         Value::String(s) => {
             let s = truncate_at_char(s, *budget);
             *budget -= s.len();
-            out.push(Piece {
-                place: place.to_string(),
-                text: s,
-            });
+            f(place, s);
         }
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 if !matches!(x, Value::String(_) | Value::Array(_) | Value::Object(_)) {
                     continue;
                 }
-                walk(x, &format!("{place}[{i}]"), depth + 1, budget, out);
+                let here = Path {
+                    parent: Some(place),
+                    seg: Seg::Index(i),
+                };
+                walk(x, &here, depth + 1, budget, f);
             }
         }
         Value::Object(m) => {
@@ -196,15 +224,19 @@ fn walk<'a>(v: &'a Value, place: &str, depth: usize, budget: &mut usize, out: &m
                 // Property names are text the model reads too (full-schema poisoning).
                 let key = truncate_at_char(k, *budget);
                 *budget -= key.len();
-                let here = format!("{place}.{}", truncate_at_char(k, 64));
+                let here = Path {
+                    parent: Some(place),
+                    seg: Seg::Key(k),
+                };
                 if key.len() > 24 {
-                    out.push(Piece {
-                        place: format!("{here} (key)"),
-                        text: key,
-                    });
+                    let key_place = Path {
+                        parent: Some(&here),
+                        seg: Seg::KeyName,
+                    };
+                    f(&key_place, key);
                 }
                 if matches!(x, Value::String(_) | Value::Array(_) | Value::Object(_)) {
-                    walk(x, &here, depth + 1, budget, out);
+                    walk(x, &here, depth + 1, budget, f);
                 }
             }
         }
@@ -265,8 +297,14 @@ pub fn tool_findings(tool: &Tool) -> Vec<Finding> {
     }
     let mut buf = String::with_capacity(all.iter().map(|t| t.len() + 1).sum());
     let mut non_ascii = false;
+    let mut controls = false;
     for t in &all {
-        non_ascii |= !t.is_ascii();
+        if !t.is_ascii() {
+            non_ascii = true;
+            // Emoji and dashes are common and harmless; only invisible, tag and bidi
+            // characters need each string's place.
+            controls = controls || t.chars().any(|c| char_kind(c).is_some());
+        }
         if t.len() >= 8 {
             buf.push_str(t);
             buf.push('\n');
@@ -274,14 +312,14 @@ pub fn tool_findings(tool: &Tool) -> Vec<Finding> {
     }
     buf.make_ascii_lowercase();
     let suspicious = patterns().set.is_match(buf.as_bytes());
-    if suspicious || non_ascii {
-        let pieces = pieces(tool);
-        if suspicious {
-            hidden_instructions(&pieces, &mut out);
-        }
-        if non_ascii {
-            characters(tool, &pieces, &mut out);
-        }
+    if suspicious {
+        hidden_instructions(tool, &mut out);
+    }
+    if controls {
+        control_characters(tool, &mut out);
+    }
+    if non_ascii {
+        confusables(tool, &mut out);
     }
     schema_type(tool, &mut out);
     oversized(tool, &mut out);
@@ -289,26 +327,27 @@ pub fn tool_findings(tool: &Tool) -> Vec<Finding> {
     out
 }
 
-fn hidden_instructions(pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
+fn hidden_instructions(tool: &Tool, out: &mut Vec<Finding>) {
     let p = patterns();
     let mut critical: Vec<String> = Vec::new();
     let mut steering: Vec<String> = Vec::new();
-    for piece in pieces {
-        if piece.text.len() < 8 {
-            continue;
+    visit_pieces(tool, &mut |place, text| {
+        if text.len() < 8 {
+            return;
         }
-        let lower = piece.text.to_ascii_lowercase();
+        let lower = text.to_ascii_lowercase();
         let matches = p.set.matches(lower.as_bytes());
         if !matches.matched_any() {
-            continue;
+            return;
         }
+        let place = place.render();
         for i in matches.iter() {
             let (_, is_critical, what) = HIDDEN[i];
             let Some(m) = p.each[i].find(lower.as_bytes()) else {
                 continue;
             };
-            let quote = excerpt(piece.text, m.start(), m.end());
-            let line = format!("{what} in {}: “{quote}”", piece.place);
+            let quote = excerpt(text, m.start(), m.end());
+            let line = format!("{what} in {place}: “{quote}”");
             let list = if is_critical {
                 &mut critical
             } else {
@@ -318,7 +357,7 @@ fn hidden_instructions(pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
                 list.push(line);
             }
         }
-    }
+    });
     if !critical.is_empty() {
         out.push(Finding {
             kind: "hidden_instructions".into(),
@@ -385,17 +424,18 @@ fn lookalike_letter(c: char) -> bool {
     matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x04FF | 0x0530..=0x058F | 0xFF21..=0xFF5A)
 }
 
-fn characters(tool: &Tool, pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
+/// Invisible, tag and bidi-control characters, with the place of each.
+fn control_characters(tool: &Tool, out: &mut Vec<Finding>) {
     let mut invisible: Vec<String> = Vec::new();
     let mut bidi: Vec<String> = Vec::new();
     let mut tag_places: Vec<String> = Vec::new();
-    for piece in pieces {
-        if piece.text.is_ascii() {
-            continue;
+    visit_pieces(tool, &mut |place, text| {
+        if text.is_ascii() {
+            return;
         }
-        for c in piece.text.chars() {
+        for c in text.chars() {
             let Some(kind) = char_kind(c) else { continue };
-            let note = format!("U+{:04X} in {}", c as u32, piece.place);
+            let note = format!("U+{:04X} in {}", c as u32, place.render());
             let list = match kind {
                 CharKind::Invisible => &mut invisible,
                 CharKind::Bidi => &mut bidi,
@@ -405,7 +445,7 @@ fn characters(tool: &Tool, pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
                 list.push(note);
             }
         }
-    }
+    });
     let in_name = |list: &[String]| list.iter().any(|n| n.ends_with(" in name"));
     if !tag_places.is_empty() || !invisible.is_empty() {
         let critical = !tag_places.is_empty() || in_name(&invisible);
@@ -443,7 +483,10 @@ fn characters(tool: &Tool, pieces: &[Piece<'_>], out: &mut Vec<Finding>) {
             ),
         });
     }
-    // Confusables: a name or a description word mixing Latin with look-alike letters.
+}
+
+/// Confusables: a name or a description word mixing Latin with look-alike letters.
+fn confusables(tool: &Tool, out: &mut Vec<Finding>) {
     let mut confusable: Vec<String> = Vec::new();
     let check_word = |place: &str, word: &str, confusable: &mut Vec<String>| {
         let latin = word.chars().any(|c| c.is_ascii_alphabetic());

@@ -90,8 +90,13 @@ impl Templates {
 
     pub fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String> {
         let ctx = tera::Context::from_serialize(ctx).map_err(|e| anyhow!("{name}: {e}"))?;
+        self.render_context(name, &ctx)
+    }
+
+    /// Renders with a context the caller assembled (e.g. from values shared between pages).
+    pub fn render_context(&self, name: &str, ctx: &tera::Context) -> Result<String> {
         self.tera
-            .render(name, &ctx)
+            .render(name, ctx)
             .map_err(|e| anyhow!("rendering {name}: {e:?}"))
     }
 }

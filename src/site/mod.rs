@@ -326,7 +326,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     phase("render pages");
     search::write_index(&site, &out).context("writing the search index")?;
     phase("search index");
-    let stats = out.finish()?;
+    let groups: Vec<output::Group> = site
+        .servers
+        .iter()
+        .map(|s| output::Group {
+            slug: &s.slug,
+            members: site.tools_of(s).iter().map(|t| t.slug.as_str()).collect(),
+        })
+        .collect();
+    let stats = out.finish(&groups, &pages::server_files)?;
     phase("remove stale files");
     new.save(&opts.out)?;
     phase("save cache");

@@ -53,7 +53,7 @@ pub fn render_all(
                     .resolve(&format!("servers/{}/index.html", s.slug))?
                     .is_file()
             {
-                mark_server(site, i, out);
+                // Its files are listed in the manifest under its slug, not one by one.
                 1 + s.tool_count as u64
             } else {
                 let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
@@ -68,7 +68,7 @@ pub fn render_all(
     let mut n = pages.load(Ordering::Relaxed);
     n += render_listings(site, tpl, out, old, new)?;
     n += render_misc(site, tpl, out)?;
-    write_sitemaps(site, out)?;
+    write_sitemaps(site, out, old, new)?;
     Ok(n)
 }
 
@@ -105,17 +105,19 @@ fn server_digest(site: &Site, index: usize) -> u64 {
     h.finish()
 }
 
-/// Records a skipped server's files as produced, so they are not removed as stale.
-fn mark_server(site: &Site, index: usize, out: &Output) {
-    let s = &site.servers[index];
+/// Every file a server's pages produce, from its slug and its tools' slugs (the build keeps
+/// these per server in the output manifest instead of one line per file).
+pub fn server_files(slug: &str, tools: &[&str]) -> Vec<String> {
+    let mut v = Vec::with_capacity(4 + 2 * tools.len());
     for f in ["index.html", "policy.json", "claude-code.json"] {
-        out.mark(&format!("servers/{}/{f}", s.slug));
+        v.push(format!("servers/{slug}/{f}"));
     }
-    out.mark(&format!("api/servers/{}.json", s.slug));
-    for t in site.tools_of(s) {
-        out.mark(&format!("tools/{}/{}/index.html", s.slug, t.slug));
-        out.mark(&format!("api/tools/{}/{}.json", s.slug, t.slug));
+    v.push(format!("api/servers/{slug}.json"));
+    for t in tools {
+        v.push(format!("tools/{slug}/{t}/index.html"));
+        v.push(format!("api/tools/{slug}/{t}.json"));
     }
+    v
 }
 
 fn page(site: &Site, title: &str, description: &str, path: &str) -> Value {
@@ -202,11 +204,11 @@ pub fn render_server(
     // Whole-server policy downloads.
     let native = native_policy(&cls);
     let claude = claude_code_settings(&entry.slug, &cls);
-    out.write(
+    out.write_owned(
         &format!("{base}policy.json"),
         serde_json::to_string_pretty(&native)?.as_bytes(),
     )?;
-    out.write(
+    out.write_owned(
         &format!("{base}claude-code.json"),
         serde_json::to_string_pretty(&claude)?.as_bytes(),
     )?;
@@ -227,7 +229,7 @@ pub fn render_server(
         "page": page(site, &format!("{} MCP server", entry.name), &desc, &url),
         "server": server_ctx, "tools": tools, "risks": risks, "classes": classes,
     });
-    out.write(
+    out.write_owned(
         &format!("{base}index.html"),
         tpl.render("server.html", &ctx)?.as_bytes(),
     )?;
@@ -244,16 +246,33 @@ pub fn render_server(
         classifications: &cls,
         url: site.abs(&url),
     };
-    out.write(
+    out.write_owned(
         &format!("api/servers/{}.json", entry.slug),
         &serde_json::to_vec(&api)?,
     )?;
 
+    // What every tool page of this server shares is converted to template values once: they
+    // are reference-counted, so each page takes a pointer instead of a deep copy.
+    let shared = Shared {
+        server: tera::Value::try_from_serializable(&server_ctx)
+            .map_err(|e| anyhow!("server context: {e}"))?,
+        siblings: entries
+            .iter()
+            .take(MAX_SIBLINGS + 1)
+            .map(|s| {
+                tera::Value::try_from_serializable(&json!({"name": s.name, "url": site.tool_url(s),
+                    "class": s.class.as_str(), "risk": s.risk.as_str()}))
+                .map(|v| (s.slug.as_str(), v))
+                .map_err(|e| anyhow!("sibling {}: {e}", s.slug))
+            })
+            .collect::<Result<_>>()?,
+    };
     let mut n = 1;
     for (k, (tool, c)) in server.tools.iter().zip(&cls).enumerate() {
         let t = &entries[k];
-        let html = render_tool(site, index, server, &server_ctx, tool, t, c, tpl)?;
-        out.write(
+        let tool_json = tool.to_json();
+        let html = render_tool(site, index, server, &shared, tool, &tool_json, t, c, tpl)?;
+        out.write_owned(
             &format!("tools/{}/{}/index.html", entry.slug, t.slug),
             html.as_bytes(),
         )?;
@@ -276,11 +295,11 @@ pub fn render_server(
                 slug: &entry.slug,
                 name: &server.name,
             },
-            tool: tool.to_json(),
+            tool: tool_json,
             classification: c,
             url: site.abs(&site.tool_url(t)),
         };
-        out.write(
+        out.write_owned(
             &format!("api/tools/{}/{}.json", entry.slug, t.slug),
             &serde_json::to_vec(&api)?,
         )?;
@@ -468,24 +487,33 @@ fn annotations_of(tool: &Tool, c: &Classification) -> Vec<Value> {
         .collect()
 }
 
+/// Template values shared by the tool pages of one server.
+struct Shared<'a> {
+    server: tera::Value,
+    /// The first `MAX_SIBLINGS + 1` tools of the server, by slug.
+    siblings: Vec<(&'a str, tera::Value)>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn render_tool(
     site: &Site,
     index: usize,
     server: &Server,
-    server_ctx: &Value,
+    shared: &Shared,
     tool: &Tool,
+    tool_json: &Value,
     t: &ToolEntry,
     c: &Classification,
     tpl: &Templates,
 ) -> Result<String> {
     let entry = &site.servers[index];
     let siblings_all = site.tools_of(entry);
-    let siblings: Vec<Value> = siblings_all
+    let siblings: Vec<tera::Value> = shared
+        .siblings
         .iter()
-        .filter(|s| s.slug != t.slug)
+        .filter(|(slug, _)| *slug != t.slug)
         .take(MAX_SIBLINGS)
-        .map(|s| json!({"name": s.name, "url": site.tool_url(s), "class": s.class.as_str(), "risk": s.risk.as_str()}))
+        .map(|(_, v)| v.clone())
         .collect();
     let similar: Vec<Value> = similar_of(site, index, t)
         .into_iter()
@@ -531,7 +559,7 @@ fn render_tool(
                         "description_before": h.description_before.as_deref().map(cell)})
         })
         .collect();
-    let definition = reveal(&serde_json::to_string_pretty(&tool.to_json())?);
+    let definition = reveal(&serde_json::to_string_pretty(tool_json)?);
     let (def, def_cut) = markdown::cut(&definition, MAX_DEFINITION);
     let definition = if def_cut {
         format!("{def}\n… (shortened for display; the full definition is in the JSON API)")
@@ -604,7 +632,6 @@ fn render_tool(
     let url = site.tool_url(t);
     let ctx = json!({
         "page": page(site, &format!("{name} ({sname}): {} risk {} tool", risk, c.class.title()), &desc, &url),
-        "server": server_ctx,
         "tool": {"name": name, "display": cell(tool.display_name()), "slug": t.slug,
                  "description_html": tool.description.as_deref().filter(|d| !d.trim().is_empty()).map(markdown::render),
                  "truncated_from": tool.description_truncated_from, "has_schema": tool.input_schema.is_some()},
@@ -618,11 +645,14 @@ fn render_tool(
         "annotations": annotations_of(tool, c),
         "attacks": attacks,
         "native_json": native_json, "claude_json": claude_json,
-        "siblings": siblings, "more_siblings": siblings_all.len() > MAX_SIBLINGS + 1,
+        "more_siblings": siblings_all.len() > MAX_SIBLINGS + 1,
         "similar": similar,
         "faq": faq, "history": history, "definition": definition,
     });
-    tpl.render("tool.html", &ctx)
+    let mut ctx = tera::Context::from_serialize(&ctx).map_err(|e| anyhow!("tool.html: {e}"))?;
+    ctx.insert_value("server", shared.server.clone());
+    ctx.insert_value("siblings", tera::Value::from(siblings));
+    tpl.render_context("tool.html", &ctx)
 }
 
 fn pager(base: &str, current: usize, total: usize) -> Value {
@@ -722,6 +752,31 @@ fn render_listings(
         let (base, heading, intro, ids, tabs, kind) = &jobs[j];
         let total = ids.len().div_ceil(PER_PAGE).max(1);
         let slice = &ids[(p - 1) * PER_PAGE..(p * PER_PAGE).min(ids.len())];
+        let rel = page_path(base, p);
+        // The digest hashes the page's inputs, not its rendered context: on a rebuild almost
+        // every listing page is unchanged, and building 100 items of JSON to learn that is
+        // most of the cost.
+        let d = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (base, heading, intro, kind, p, total, &site.base_url).hash(&mut h);
+            tabs.to_string().hash(&mut h);
+            for &i in slice {
+                if *kind == "servers" {
+                    let s = &site.servers[i as usize];
+                    (&s.name, &s.slug, s.max_risk, s.tool_count, &s.summary).hash(&mut h);
+                } else {
+                    let t = &site.tools[i as usize];
+                    let s = &site.servers[t.server as usize];
+                    (&t.name, &t.slug, &s.name, &s.slug, t.class, t.risk, &t.summary).hash(&mut h);
+                }
+            }
+            h.finish()
+        };
+        if old.digests.get(&rel) == Some(&d) && out.resolve(&rel)?.is_file() {
+            out.mark(&rel);
+            return Ok((rel, d));
+        }
         let items: Vec<Value> = slice
             .iter()
             .map(|&i| {
@@ -741,13 +796,7 @@ fn render_listings(
         let title = if p == 1 { heading.clone() } else { format!("{heading}, page {p}") };
         let ctx = json!({"page": page(site, &title, intro, &path), "heading": title, "intro": intro,
                          "tabs": tabs, "tabs_label": "Filter", "items": items, "kind": kind, "pages": pager(base, p, total)});
-        let rel = page_path(base, p);
-        let d = super::cache::digest(&ctx.to_string());
-        if old.digests.get(&rel) == Some(&d) && out.resolve(&rel)?.is_file() {
-            out.mark(&rel);
-        } else {
-            out.write(&rel, tpl.render("list.html", &ctx)?.as_bytes())?;
-        }
+        out.write(&rel, tpl.render("list.html", &ctx)?.as_bytes())?;
         Ok((rel, d))
     })
         .collect::<Result<_>>()?;
@@ -892,7 +941,48 @@ fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<u64> {
 }
 
 /// `sitemap.xml`, or a sitemap index of `sitemaps/<n>.xml` past `SITEMAP_MAX` URLs.
-fn write_sitemaps(site: &Site, out: &Output) -> Result<()> {
+fn write_sitemaps(site: &Site, out: &Output, old: &Cache, new: &mut Cache) -> Result<()> {
+    // A rebuild rewrites sitemaps only when a URL came or went: hashing the slugs is far
+    // cheaper than formatting and comparing half a million URLs.
+    let d = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        site.base_url.hash(&mut h);
+        for a in &site.attacks {
+            a.id.hash(&mut h);
+        }
+        for s in &site.servers {
+            s.slug.hash(&mut h);
+            for t in site.tools_of(s) {
+                t.slug.hash(&mut h);
+            }
+        }
+        h.finish()
+    };
+    const KEY: &str = "sitemap.xml";
+    new.digests.insert(KEY.into(), d);
+    let count = 4
+        + Risk::ALL.len()
+        + Class::ALL.len()
+        + site.attacks.len()
+        + site.servers.len()
+        + site.tools.len();
+    let mut files = vec![KEY.to_string()];
+    if count > SITEMAP_MAX {
+        files.extend((1..=count.div_ceil(SITEMAP_MAX)).map(|i| format!("sitemaps/{i}.xml")));
+    }
+    if old.digests.get(KEY) == Some(&d) {
+        let mut all_there = true;
+        for f in &files {
+            all_there &= out.resolve(f)?.is_file();
+        }
+        if all_there {
+            for f in &files {
+                out.mark(f);
+            }
+            return Ok(());
+        }
+    }
     let mut urls: Vec<String> = vec![
         "/".into(),
         "/servers/".into(),

@@ -153,7 +153,7 @@ impl Classifier {
         tools
             .iter()
             .map(|t| {
-                let mut c = self.classify_with(ctx, &sf, t);
+                let mut c = self.guarded(ctx, &sf, t);
                 let n = counts.get(t.name.as_str()).copied().unwrap_or(1);
                 if n > 1 {
                     c.findings.push(findings::duplicate_name(&t.name, n));
@@ -165,7 +165,49 @@ impl Classifier {
 
     /// Classifies one tool.
     pub fn classify_tool(&self, ctx: &ServerContext, tool: &Tool) -> Classification {
-        self.classify_with(ctx, &ctx.facts(), tool)
+        self.guarded(ctx, &ctx.facts(), tool)
+    }
+
+    /// Classifies one tool so that a bug the tool's text triggers in the engine costs that
+    /// tool, not the build, crawl or query that asked: the tool gets the most careful answer
+    /// (execute, critical, deny, low confidence) and a finding that names the failure.
+    fn guarded(&self, ctx: &ServerContext, sf: &ServerFacts, tool: &Tool) -> Classification {
+        let run = std::panic::AssertUnwindSafe(|| self.classify_with(ctx, sf, tool));
+        match std::panic::catch_unwind(run) {
+            Ok(c) => c,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown error".to_string());
+                let reason =
+                    "the classifier failed on this definition; review it by hand".to_string();
+                Classification {
+                    name: tool.name.clone(),
+                    access: Access::Execute,
+                    effects: vec![],
+                    class: Class::Execute,
+                    risk: Risk::Critical,
+                    policy: Policy {
+                        action: Action::Deny,
+                        rate_limit: None,
+                        reason: reason.clone(),
+                    },
+                    confidence: Confidence::Low,
+                    rationale: format!("Not classified: {reason}."),
+                    evidence: vec![],
+                    findings: vec![Finding {
+                        kind: "classifier_error".into(),
+                        severity: Severity::Critical,
+                        message: format!(
+                            "the classifier failed on `{}` of `{}`: {what}",
+                            tool.name, ctx.id
+                        ),
+                    }],
+                }
+            }
+        }
     }
 
     fn classify_with(&self, ctx: &ServerContext, sf: &ServerFacts, tool: &Tool) -> Classification {

@@ -12,3 +12,4 @@ pub mod index;
 pub mod model;
 pub mod site;
 pub mod slug;
+pub mod text;

@@ -50,17 +50,7 @@ fn flush(cur: &mut String, out: &mut Vec<String>) {
     }
 }
 
-/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
-pub fn truncate_at_char(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+pub use crate::text::truncate_at_char;
 
 /// An identifier with separators removed, lowercase: `file_path`, `filePath` → `filepath`.
 pub fn compact(name: &str) -> String {

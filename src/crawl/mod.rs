@@ -91,13 +91,4 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary.
-pub fn truncate_str(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+pub use crate::text::truncate_at_char as truncate_str;

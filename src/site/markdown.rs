@@ -36,14 +36,8 @@ pub fn reveal(s: &str) -> String {
 
 /// Cuts `s` to at most `max` bytes on a char boundary; tells whether it cut.
 pub fn cut(s: &str, max: usize) -> (&str, bool) {
-    if s.len() <= max {
-        return (s, false);
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&s[..end], true)
+    let cut = crate::text::truncate_at_char(s, max);
+    (cut, cut.len() < s.len())
 }
 
 /// The first sentence of a description, plain text, at most `max` bytes.

@@ -125,6 +125,15 @@ fn page(site: &Site, title: &str, description: &str, path: &str) -> Value {
     json!({"title": title, "description": d, "canonical": site.abs(path), "path": path})
 }
 
+/// `s` ending like a sentence, so that another sentence can follow it.
+fn sentence(s: &str) -> String {
+    let t = s.trim_end();
+    match t.chars().last() {
+        Some('.' | '!' | '?' | '…' | ':') | None => t.to_string(),
+        Some(_) => format!("{t}."),
+    }
+}
+
 fn cell(s: &str) -> String {
     let s = reveal(s);
     let (c, was_cut) = markdown::cut(&s, MAX_CELL);
@@ -608,7 +617,7 @@ fn render_tool(
     let faq = vec![
         json!({"q": format!("What does {name} do?"),
                "a": if t.summary.is_empty() { format!("{sname} gives no description for {name}. toolrisk classifies it as {} access from its name and schema.", c.access) }
-                    else { format!("{} toolrisk classifies it as {} access{effects}.", cell(&t.summary), c.access) }}),
+                    else { format!("{} toolrisk classifies it as {} access{effects}.", sentence(&cell(&t.summary)), c.access) }}),
         json!({"q": format!("Which server provides {name}?"),
                "a": format!("The {sname} MCP server ({}). It offers {} tools in all.", cell(&server.id), entry.tool_count)}),
         json!({"q": format!("What is the risk level of {name}?"),

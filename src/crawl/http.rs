@@ -71,6 +71,12 @@ impl Politeness {
     }
 }
 
+/// `status_error` for a response, with its `Location` header for redirects.
+pub fn response_error(resp: &reqwest::Response, url: &Url) -> FetchError {
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok());
+    status_error(resp.status(), url, location)
+}
+
 /// Explains a non-success HTTP status for the report (401/403: auth required).
 pub fn status_error(status: reqwest::StatusCode, url: &Url, location: Option<&str>) -> FetchError {
     let code = status.as_u16();
@@ -440,12 +446,7 @@ impl HttpTransport {
             });
         }
         if matches!(code, 401 | 403) || status.is_redirection() {
-            let loc = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            return Err(status_error(status, &self.url, loc.as_deref()));
+            return Err(response_error(&resp, &self.url));
         }
         // A legacy HTTP+SSE server rejects the POST of `initialize`: try its GET stream.
         if self.mode == Mode::Unknown
@@ -662,12 +663,7 @@ impl HttpTransport {
         .await?;
         let status = resp.status();
         if !status.is_success() {
-            let loc = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            return Err(status_error(status, post, loc.as_deref()));
+            return Err(response_error(&resp, post));
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! it at a local stand-in.
 
 use super::client::normalize_tool;
-use super::http::{read_body, send_with_retry, status_error, Politeness};
+use super::http::{read_body, response_error, send_with_retry, status_error, Politeness};
 use super::scheduler::{How, RegistryData, Target};
 use super::Limits;
 use crate::model::{Package, Provenance, Remote, Server, Tool};
@@ -97,12 +97,7 @@ impl Ctx {
         .map_err(|e| anyhow!(e.message))?;
         let status = resp.status();
         if !status.is_success() {
-            let loc = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            bail!("{}", status_error(status, url, loc.as_deref()));
+            bail!("{}", response_error(&resp, url));
         }
         let body = read_body(resp, self.limits.max_total_bytes)
             .await

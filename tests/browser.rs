@@ -260,6 +260,7 @@ fn build_to(catalogue: &Path, out: &Path, base: &str) {
         out: out.to_path_buf(),
         base_url: base.to_string(),
         templates: None,
+        retain_bytes: toolrisk::site::RETAIN_BYTES,
     })
     .unwrap();
 }

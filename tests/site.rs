@@ -19,6 +19,7 @@ fn opts(catalogue: &Path, out: &Path) -> BuildOptions {
         out: out.to_path_buf(),
         base_url: "https://catalogue.example".into(),
         templates: None,
+        retain_bytes: toolrisk::site::RETAIN_BYTES,
     }
 }
 
@@ -471,6 +472,32 @@ fn rebuild_writes_only_what_changed_and_removes_vanished_tools() {
             read(out.path(), &rel),
             read(fresh.path(), &rel),
             "{rel} differs from a fresh build"
+        );
+    }
+}
+
+#[test]
+fn records_kept_in_memory_and_records_read_again_render_the_same_site() {
+    let kept = tempfile::tempdir().unwrap();
+    let reread = tempfile::tempdir().unwrap();
+    build(&opts(&fixture("catalogue"), kept.path())).unwrap();
+    let mut o = opts(&fixture("catalogue"), reread.path());
+    o.retain_bytes = 0;
+    build(&o).unwrap();
+    let names = |d: &Path| -> Vec<String> {
+        files(d)
+            .into_keys()
+            .filter(|k| !k.starts_with(".toolrisk-"))
+            .collect()
+    };
+    let a = names(kept.path());
+    assert!(a.len() > 50, "{}", a.len());
+    assert_eq!(a, names(reread.path()));
+    for rel in a {
+        assert_eq!(
+            std::fs::read(kept.path().join(&rel)).unwrap(),
+            std::fs::read(reread.path().join(&rel)).unwrap(),
+            "{rel} differs"
         );
     }
 }

@@ -41,6 +41,7 @@ impl Args {
             out: self.out.clone(),
             base_url: self.base_url.clone(),
             templates: self.templates.clone(),
+            retain_bytes: site::RETAIN_BYTES,
         })
     }
 }

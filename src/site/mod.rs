@@ -35,6 +35,8 @@ pub struct BuildOptions {
     pub base_url: String,
     /// A folder whose templates (and `static/` files) replace the built-in ones by name.
     pub templates: Option<PathBuf>,
+    /// Bytes of server files kept parsed between reading and rendering (`RETAIN_BYTES`).
+    pub retain_bytes: u64,
 }
 
 /// What a build did.
@@ -71,7 +73,10 @@ pub struct ToolEntry {
 pub struct ServerEntry {
     pub file: PathBuf,
     pub id: String,
+    /// The slug the site uses: `source_slug` sanitised and made unique.
     pub slug: String,
+    /// The slug the record gives.
+    pub source_slug: String,
     pub name: String,
     pub summary: String,
     pub status: CrawlStatus,
@@ -81,7 +86,6 @@ pub struct ServerEntry {
     pub max_risk: Option<Risk>,
     pub last_crawl: Option<String>,
     /// Size and mtime of the file when it was read.
-    #[serde(default)]
     pub stamp: (u64, i128),
 }
 
@@ -97,8 +101,9 @@ pub struct Site {
     pub servers: Vec<ServerEntry>,
     pub tools: Vec<ToolEntry>,
     pub changes: Vec<Change>,
-    /// Tool indices by similarity key, each list sorted by server slug.
-    pub similar: HashMap<String, Vec<u32>>,
+    /// Tool indices by the hash of their similarity key (`key_hash`), each list sorted by
+    /// server slug. A list can hold another key with the same hash: compare keys.
+    pub similar: HashMap<u64, Vec<u32>>,
     pub base_url: String,
     pub attacks: Vec<attacks::Attack>,
 }
@@ -129,47 +134,85 @@ pub fn similarity_key(name: &str) -> String {
     crate::slug::slugify(name)
 }
 
-/// Reads the catalogue into a `Site` summary, reusing the cached summary of every file whose
-/// size and mtime did not change. Unreadable files are returned as errors.
+/// A server file parsed and classified while the site was summarised, kept for rendering so
+/// that small catalogues are not parsed twice.
+pub struct Parsed {
+    pub server: Server,
+    pub classifications: Vec<crate::model::Classification>,
+}
+
+/// The catalogue read for a build.
+pub struct Summary {
+    pub site: Site,
+    /// Server files that could not be read.
+    pub errors: Vec<LoadError>,
+    /// By server index: the history entries the changes page may show (for the build cache).
+    pub histories: Vec<Vec<HistoryEntry>>,
+    /// By server index: the parsed record, for the servers kept in memory.
+    pub parsed: Vec<Option<Box<Parsed>>>,
+}
+
+/// How many bytes of server files a build keeps parsed in memory between reading the catalogue
+/// and rendering it (about ten times that in memory). Past it, servers are parsed again when
+/// their pages are rendered, so memory stays flat at any catalogue size.
+pub const RETAIN_BYTES: u64 = 48 << 20;
+
+/// Reads the catalogue into a `Site` summary, reusing (taking out of `old`) the cached summary
+/// of every file whose size and mtime did not change, and keeping up to `retain_bytes` of
+/// parsed files for rendering. Unreadable files are returned as errors.
 pub fn summarise(
     catalogue: &Catalogue,
     classifier: &Classifier,
     base_url: &str,
-    old: &cache::Cache,
-    new: &mut cache::Cache,
-) -> Result<(Site, Vec<LoadError>)> {
-    let files = catalogue.server_files()?;
-    type Row = (ServerEntry, Vec<ToolEntry>, Vec<HistoryEntry>);
-    let loaded: Vec<Result<(Row, bool), LoadError>> = files
-        .par_iter()
-        .map(|path| {
-            let stamp = cache::stamp(path);
-            if let (Some(st), Some(c)) = (stamp, old.files.get(path)) {
-                if (c.size, c.mtime) == st {
-                    return Ok(((c.entry.clone(), c.tools.clone(), c.history.clone()), false));
-                }
-            }
-            let server = load_server(path)?;
-            let mut row = summarise_server(path.clone(), &server, classifier);
-            row.0.stamp = stamp.unwrap_or_default();
-            Ok((row, true))
+    old: &mut cache::Cache,
+    retain_bytes: u64,
+) -> Result<Summary> {
+    struct Row {
+        entry: ServerEntry,
+        tools: Vec<ToolEntry>,
+        history: Vec<HistoryEntry>,
+        parsed: Option<Box<Parsed>>,
+    }
+    let jobs: Vec<(PathBuf, Option<cache::CachedServer>)> = catalogue
+        .server_files()?
+        .into_iter()
+        .map(|p| {
+            let c = old.files.remove(&p);
+            (p, c)
         })
         .collect();
-    let loaded: Vec<Result<Row, LoadError>> = loaded
-        .into_iter()
-        .map(|r| {
-            r.map(|(row, _)| {
-                new.files.insert(
-                    row.0.file.clone(),
-                    cache::CachedServer {
-                        size: row.0.stamp.0,
-                        mtime: row.0.stamp.1,
-                        entry: row.0.clone(),
-                        tools: row.1.clone(),
-                        history: row.2.clone(),
-                    },
-                );
-                row
+    let budget = std::sync::atomic::AtomicU64::new(0);
+    let loaded: Vec<Result<Row, LoadError>> = jobs
+        .into_par_iter()
+        .map(|(path, cached)| {
+            let stamp = cache::stamp(&path);
+            if let (Some(st), Some(c)) = (stamp, cached) {
+                if c.entry.stamp == st {
+                    return Ok(Row {
+                        entry: c.entry,
+                        tools: c.tools,
+                        history: c.history.into_iter().map(HistoryEntry::from).collect(),
+                        parsed: None,
+                    });
+                }
+            }
+            let server = load_server(&path)?;
+            let cls = classifier.classify_server(&server);
+            let (mut entry, tools, history) = summarise_server(path, &server, &cls);
+            entry.stamp = stamp.unwrap_or_default();
+            let size = entry.stamp.0;
+            let used = budget.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+            let parsed = (used + size <= retain_bytes).then(|| {
+                Box::new(Parsed {
+                    server,
+                    classifications: cls,
+                })
+            });
+            Ok(Row {
+                entry,
+                tools,
+                history,
+                parsed,
             })
         })
         .collect();
@@ -182,30 +225,34 @@ pub fn summarise(
         }
     }
     // Slugs become paths: sanitise them again and make them unique, whatever the files say.
-    let raw: Vec<String> = rows.iter().map(|(s, _, _)| s.slug.clone()).collect();
+    let raw: Vec<&str> = rows.iter().map(|r| r.entry.source_slug.as_str()).collect();
     let slugs = crate::slug::unique_slugs(&raw);
-    for ((s, _, _), slug) in rows.iter_mut().zip(slugs) {
-        s.slug = slug;
+    for (r, slug) in rows.iter_mut().zip(slugs) {
+        r.entry.slug = slug;
     }
-    rows.sort_by(|a, b| a.0.slug.cmp(&b.0.slug));
+    rows.sort_by(|a, b| a.entry.slug.cmp(&b.entry.slug));
 
     let mut servers = Vec::with_capacity(rows.len());
-    let mut tools = Vec::new();
+    let mut tools = Vec::with_capacity(rows.iter().map(|r| r.tools.len()).sum());
     let mut changes = Vec::new();
-    for (i, (mut s, ts, hist)) in rows.into_iter().enumerate() {
-        s.first_tool = tools.len() as u32;
-        s.tool_count = ts.len() as u32;
-        for mut t in ts {
+    let mut histories = Vec::with_capacity(rows.len());
+    let mut parsed = Vec::with_capacity(rows.len());
+    for (i, mut r) in rows.into_iter().enumerate() {
+        r.entry.first_tool = tools.len() as u32;
+        r.entry.tool_count = r.tools.len() as u32;
+        for mut t in r.tools {
             t.server = i as u32;
             tools.push(t);
         }
-        for entry in hist {
+        for entry in &r.history {
             changes.push(Change {
                 server: i as u32,
-                entry,
+                entry: entry.clone(),
             });
         }
-        servers.push(s);
+        servers.push(r.entry);
+        histories.push(r.history);
+        parsed.push(r.parsed);
     }
     changes.sort_by(|a, b| {
         b.entry
@@ -216,13 +263,13 @@ pub fn summarise(
     });
     changes.truncate(MAX_CHANGES);
 
-    let mut similar: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut similar: HashMap<u64, Vec<u32>> = HashMap::new();
     for (i, t) in tools.iter().enumerate() {
-        similar.entry(t.key.clone()).or_default().push(i as u32);
+        similar.entry(key_hash(&t.key)).or_default().push(i as u32);
     }
     similar.retain(|_, v| v.len() > 1);
-    Ok((
-        Site {
+    Ok(Summary {
+        site: Site {
             servers,
             tools,
             changes,
@@ -231,7 +278,14 @@ pub fn summarise(
             attacks: attacks::builtin()?,
         },
         errors,
-    ))
+        histories,
+        parsed,
+    })
+}
+
+/// The hash `Site::similar` is keyed by.
+pub fn key_hash(key: &str) -> u64 {
+    cache::digest(key)
 }
 
 /// Most history entries per server kept for the changes page.
@@ -240,15 +294,14 @@ const HISTORY_PER_SERVER: usize = 20;
 fn summarise_server(
     file: PathBuf,
     server: &Server,
-    classifier: &Classifier,
+    cls: &[crate::model::Classification],
 ) -> (ServerEntry, Vec<ToolEntry>, Vec<HistoryEntry>) {
-    let cls = classifier.classify_server(server);
     let names: Vec<&str> = server.tools.iter().map(|t| t.name.as_str()).collect();
     let slugs = crate::slug::unique_slugs(&names);
     let tools: Vec<ToolEntry> = server
         .tools
         .iter()
-        .zip(&cls)
+        .zip(cls)
         .zip(slugs)
         .map(|((t, c), slug)| ToolEntry {
             server: 0,
@@ -274,6 +327,7 @@ fn summarise_server(
         file,
         id: server.id.clone(),
         slug: server.slug.clone(),
+        source_slug: server.slug.clone(),
         name: markdown::reveal(&server.name),
         summary: markdown::first_sentence(server.description.as_deref().unwrap_or(""), 200),
         status: server.crawl.status,
@@ -312,16 +366,27 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let classifier = Classifier::builtin();
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
     let key = cache::key(&opts.base_url, &tpl);
-    let old = cache::Cache::load(&opts.out, key);
+    let mut old = cache::Cache::load(&opts.out, key);
     let mut new = cache::Cache {
         key,
         ..cache::Cache::default()
     };
     phase("load cache");
-    let (site, errors) = summarise(&catalogue, &classifier, &opts.base_url, &old, &mut new)?;
+    let Summary {
+        site,
+        errors,
+        histories,
+        parsed,
+    } = summarise(
+        &catalogue,
+        &classifier,
+        &opts.base_url,
+        &mut old,
+        opts.retain_bytes,
+    )?;
     phase("read catalogue");
     let out = output::Output::new(&opts.out)?;
-    let pages = pages::render_all(&site, &classifier, &tpl, &out, &old, &mut new)
+    let pages = pages::render_all(&site, parsed, &classifier, &tpl, &out, &old, &mut new)
         .context("rendering the site")?;
     phase("render pages");
     search::write_index(&site, &out).context("writing the search index")?;
@@ -336,7 +401,20 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .collect();
     let stats = out.finish(&groups, &pages::server_files)?;
     phase("remove stale files");
-    new.save(&opts.out)?;
+    let files: Vec<cache::CachedRef> = site
+        .servers
+        .iter()
+        .zip(&histories)
+        .map(|(s, h)| cache::CachedRef {
+            entry: s,
+            tools: site.tools_of(s),
+            history: h.iter().map(cache::CachedChange::from).collect(),
+        })
+        .collect();
+    if let Err(e) = new.save(&opts.out, &files) {
+        // The site is complete; the next build is only slower.
+        eprintln!("warning: could not save the build cache: {e:#}");
+    }
     phase("save cache");
     Ok(BuildReport {
         servers: site.servers.len(),

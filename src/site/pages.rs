@@ -6,7 +6,7 @@ use super::cache::Cache;
 use super::markdown::{self, escape_attr, reveal};
 use super::output::Output;
 use super::templates::Templates;
-use super::{Site, ToolEntry};
+use super::{Parsed, Site, ToolEntry};
 use crate::catalogue::load_server;
 use crate::classify::policy::{claude_code_settings, native_policy};
 use crate::classify::Classifier;
@@ -32,8 +32,11 @@ pub const SITEMAP_MAX: usize = 50_000;
 
 /// Renders all pages; returns how many HTML pages were produced. Server page groups and
 /// listing pages whose inputs have the same digest as in `old` are not rendered again.
+/// `parsed` holds, by server index, the records the summary kept in memory; the others are
+/// read again from their files.
 pub fn render_all(
     site: &Site,
+    parsed: Vec<Option<Box<Parsed>>>,
     classifier: &Classifier,
     tpl: &Templates,
     out: &Output,
@@ -41,13 +44,15 @@ pub fn render_all(
     new: &mut Cache,
 ) -> Result<u64> {
     let pages = AtomicU64::new(0);
+    let sigs = tool_signatures(site);
     let digests: Vec<(String, u64)> = site
         .servers
         .par_iter()
+        .zip(parsed.into_par_iter())
         .enumerate()
-        .map(|(i, s)| -> Result<(String, u64)> {
+        .map(|(i, (s, p))| -> Result<(String, u64)> {
             let key = format!("s:{}", s.slug);
-            let d = server_digest(site, i);
+            let d = server_digest(site, &sigs, i);
             let n = if old.digests.get(&key) == Some(&d)
                 && out
                     .resolve(&format!("servers/{}/index.html", s.slug))?
@@ -56,8 +61,18 @@ pub fn render_all(
                 // Its files are listed in the manifest under its slug, not one by one.
                 1 + s.tool_count as u64
             } else {
-                let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
-                render_server(site, i, &server, classifier, tpl, out)
+                let p = match p {
+                    Some(p) => p,
+                    None => {
+                        let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
+                        let classifications = classifier.classify_server(&server);
+                        Box::new(Parsed {
+                            server,
+                            classifications,
+                        })
+                    }
+                };
+                render_server(site, i, &p.server, &p.classifications, tpl, out)
                     .with_context(|| format!("server {} ({})", s.id, s.file.display()))?
             };
             pages.fetch_add(n, Ordering::Relaxed);
@@ -75,19 +90,30 @@ pub fn render_all(
 /// The tools with the same key on other servers that a tool page lists.
 fn similar_of<'a>(site: &'a Site, index: usize, t: &ToolEntry) -> Vec<&'a ToolEntry> {
     site.similar
-        .get(&t.key)
+        .get(&super::key_hash(&t.key))
         .map(|list| {
             list.iter()
                 .map(|&i| &site.tools[i as usize])
-                .filter(|o| o.server as usize != index)
+                .filter(|o| o.server as usize != index && o.key == t.key)
                 .take(MAX_SIMILAR)
                 .collect()
         })
         .unwrap_or_default()
 }
 
+/// By tool index: a digest of what another tool's page shows of it as a similar tool.
+fn tool_signatures(site: &Site) -> Vec<u64> {
+    site.tools
+        .par_iter()
+        .map(|o| {
+            let os = &site.servers[o.server as usize];
+            super::cache::digest(&(&o.name, &o.slug, &os.slug, &os.name, o.class, o.risk))
+        })
+        .collect()
+}
+
 /// Everything a server's pages show that does not come from its own file.
-fn server_digest(site: &Site, index: usize) -> u64 {
+fn server_digest(site: &Site, sigs: &[u64], index: usize) -> u64 {
     use std::hash::{Hash, Hasher};
     // Hashed field by field: this runs for every server on every build, so no strings are built.
     let s = &site.servers[index];
@@ -97,9 +123,19 @@ fn server_digest(site: &Site, index: usize) -> u64 {
     s.slug.hash(&mut h);
     for t in site.tools_of(s) {
         t.slug.hash(&mut h);
-        for o in similar_of(site, index, t) {
-            let os = &site.servers[o.server as usize];
-            (&o.name, &o.slug, &os.slug, &os.name, o.class, o.risk).hash(&mut h);
+        let Some(list) = site.similar.get(&super::key_hash(&t.key)) else {
+            continue;
+        };
+        let mut shown = 0;
+        for &i in list {
+            let o = &site.tools[i as usize];
+            if o.server as usize != index && o.key == t.key {
+                sigs[i as usize].hash(&mut h);
+                shown += 1;
+                if shown == MAX_SIMILAR {
+                    break;
+                }
+            }
         }
     }
     h.finish()
@@ -193,7 +229,7 @@ pub fn render_server(
     site: &Site,
     index: usize,
     server: &Server,
-    classifier: &Classifier,
+    cls: &[Classification],
     tpl: &Templates,
     out: &Output,
 ) -> Result<u64> {
@@ -205,14 +241,13 @@ pub fn render_server(
             entry.file.display()
         );
     }
-    let cls = classifier.classify_server(server);
     let base = format!("servers/{}/", entry.slug);
     let url = format!("/{base}");
     let server_ctx = server_context(site, index, server);
 
     // Whole-server policy downloads.
-    let native = native_policy(&cls);
-    let claude = claude_code_settings(&entry.slug, &cls);
+    let native = native_policy(cls);
+    let claude = claude_code_settings(&entry.slug, cls);
     out.write_owned(
         &format!("{base}policy.json"),
         serde_json::to_string_pretty(&native)?.as_bytes(),
@@ -252,7 +287,7 @@ pub fn render_server(
     }
     let api = ServerApi {
         server,
-        classifications: &cls,
+        classifications: cls,
         url: site.abs(&url),
     };
     out.write_owned(
@@ -277,7 +312,7 @@ pub fn render_server(
             .collect::<Result<_>>()?,
     };
     let mut n = 1;
-    for (k, (tool, c)) in server.tools.iter().zip(&cls).enumerate() {
+    for (k, (tool, c)) in server.tools.iter().zip(cls).enumerate() {
         let t = &entries[k];
         let tool_json = tool.to_json();
         let html = render_tool(site, index, server, &shared, tool, &tool_json, t, c, tpl)?;

@@ -443,7 +443,18 @@ fn quote_evidence(tool: &Tool, source: Source, text: &str) -> String {
     }
 }
 
-fn params_of(tool: &Tool) -> (Vec<Value>, bool) {
+/// A row of a tool page's parameter table.
+#[derive(serde::Serialize)]
+struct Param {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    required: bool,
+    description: String,
+    values: Option<String>,
+}
+
+fn params_of(tool: &Tool) -> (Vec<Param>, bool) {
     let Some(schema) = tool.input_schema.as_ref() else {
         return (vec![], false);
     };
@@ -466,7 +477,11 @@ fn params_of(tool: &Tool) -> (Vec<Value>, bool) {
                     .filter_map(Value::as_str)
                     .collect::<Vec<_>>()
                     .join(" | "),
-                _ => match p.get("anyOf").or_else(|| p.get("oneOf")).and_then(Value::as_array) {
+                _ => match p
+                    .get("anyOf")
+                    .or_else(|| p.get("oneOf"))
+                    .and_then(Value::as_array)
+                {
                     Some(alts) => {
                         let mut names: Vec<&str> = alts
                             .iter()
@@ -492,18 +507,35 @@ fn params_of(tool: &Tool) -> (Vec<Value>, bool) {
                 }
                 v.join(", ")
             });
-            json!({"name": cell(name), "type": cell(&ty), "required": required.contains(&name.as_str()),
-                   "description": p.get("description").and_then(Value::as_str).map(cell).unwrap_or_default(),
-                   "values": values.as_deref().map(cell)})
+            Param {
+                name: cell(name),
+                ty: cell(&ty),
+                required: required.contains(&name.as_str()),
+                description: p
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(cell)
+                    .unwrap_or_default(),
+                values: values.as_deref().map(cell),
+            }
         })
         .collect();
     (list, props.len() > MAX_PARAMS)
 }
 
-fn annotations_of(tool: &Tool, c: &Classification) -> Vec<Value> {
+/// A row of a tool page's table of annotations, declared and inferred.
+#[derive(serde::Serialize)]
+struct AnnotationRow {
+    key: &'static str,
+    declared: &'static str,
+    inferred: &'static str,
+    contradiction: bool,
+}
+
+fn annotations_of(tool: &Tool, c: &Classification) -> Vec<AnnotationRow> {
     let yn = |b: bool| if b { "true" } else { "false" };
     let has = |e: Effect| c.effects.contains(&e);
-    let inferred: [(&str, Option<bool>); 4] = [
+    let inferred: [(&'static str, Option<bool>); 4] = [
         ("readOnlyHint", Some(c.access == Access::Read)),
         ("destructiveHint", Some(has(Effect::Destructive))),
         ("idempotentHint", None),
@@ -523,10 +555,12 @@ fn annotations_of(tool: &Tool, c: &Classification) -> Vec<Value> {
                 }
                 _ => false,
             };
-            json!({"key": key,
-                   "declared": declared.map(yn).unwrap_or("not declared"),
-                   "inferred": inf.map(yn).unwrap_or("not inferred"),
-                   "contradiction": contradiction})
+            AnnotationRow {
+                key,
+                declared: declared.map(yn).unwrap_or("not declared"),
+                inferred: inf.map(yn).unwrap_or("not inferred"),
+                contradiction,
+            }
         })
         .collect()
 }
@@ -536,6 +570,100 @@ struct Shared<'a> {
     server: tera::Value,
     /// The first `MAX_SIBLINGS + 1` tools of the server, by slug.
     siblings: Vec<(&'a str, tera::Value)>,
+}
+
+/// What `tool.html` is given (besides `server` and `siblings`, shared by a server's pages).
+/// Typed rather than built as JSON: a tool page is most of a build, and this skips building
+/// and converting a JSON tree per page.
+#[derive(serde::Serialize)]
+struct ToolPage<'a> {
+    page: Value,
+    tool: ToolView<'a>,
+    c: ClassView,
+    verdict: String,
+    params: Vec<Param>,
+    params_cut: bool,
+    annotations: Vec<AnnotationRow>,
+    attacks: Vec<AttackRow<'a>>,
+    native_json: String,
+    claude_json: String,
+    more_siblings: bool,
+    similar: Vec<SimilarRow<'a>>,
+    faq: [Faq; 6],
+    history: Vec<HistoryRow>,
+    definition: String,
+}
+
+#[derive(serde::Serialize)]
+struct ToolView<'a> {
+    name: &'a str,
+    display: String,
+    slug: &'a str,
+    description_html: Option<String>,
+    truncated_from: Option<u64>,
+    has_schema: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ClassView {
+    risk: &'static str,
+    risk_label: &'static str,
+    class: &'static str,
+    class_label: &'static str,
+    access: &'static str,
+    effects: Vec<&'static str>,
+    action: &'static str,
+    action_label: &'static str,
+    rate_limit: Option<crate::model::RateLimit>,
+    reason: String,
+    confidence: &'static str,
+    rationale: String,
+    evidence: Vec<EvidenceRow>,
+    findings: Vec<FindingRow>,
+}
+
+#[derive(serde::Serialize)]
+struct SimilarRow<'a> {
+    name: &'a str,
+    url: String,
+    server: &'a str,
+    class: &'static str,
+    risk: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct EvidenceRow {
+    rule: String,
+    signal: String,
+    source: &'static str,
+    quoted: String,
+}
+
+#[derive(serde::Serialize)]
+struct FindingRow {
+    kind: String,
+    severity: &'static str,
+    message: String,
+}
+
+#[derive(serde::Serialize)]
+struct AttackRow<'a> {
+    id: &'a str,
+    title: &'a str,
+    defence: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct HistoryRow {
+    at: String,
+    change: String,
+    description_before: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Faq {
+    q: String,
+    a: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -559,48 +687,62 @@ fn render_tool(
         .take(MAX_SIBLINGS)
         .map(|(_, v)| v.clone())
         .collect();
-    let similar: Vec<Value> = similar_of(site, index, t)
+    let similar: Vec<SimilarRow> = similar_of(site, index, t)
         .into_iter()
-        .map(|o| {
-            json!({"name": o.name, "url": site.tool_url(o), "server": site.servers[o.server as usize].name,
-                   "class": o.class.as_str(), "risk": o.risk.as_str()})
+        .map(|o| SimilarRow {
+            name: &o.name,
+            url: site.tool_url(o),
+            server: &site.servers[o.server as usize].name,
+            class: o.class.as_str(),
+            risk: o.risk.as_str(),
         })
         .collect();
-    let evidence: Vec<Value> = c
+    let evidence: Vec<EvidenceRow> = c
         .evidence
         .iter()
         .take(50)
-        .map(|e| {
-            json!({"rule": cell(&e.rule), "signal": cell(&e.signal), "source": e.source.as_str(),
-                   "quoted": quote_evidence(tool, e.source, &e.text)})
+        .map(|e| EvidenceRow {
+            rule: cell(&e.rule),
+            signal: cell(&e.signal),
+            source: e.source.as_str(),
+            quoted: quote_evidence(tool, e.source, &e.text),
         })
         .collect();
-    let findings: Vec<Value> = c
+    let findings: Vec<FindingRow> = c
         .findings
         .iter()
         .take(50)
-        .map(|f| json!({"kind": cell(&f.kind), "severity": f.severity.as_str(), "message": cell(&f.message)}))
+        .map(|f| FindingRow {
+            kind: cell(&f.kind),
+            severity: f.severity.as_str(),
+            message: cell(&f.message),
+        })
         .collect();
-    let attacks: Vec<Value> = site
+    let attacks: Vec<AttackRow> = site
         .attacks
         .iter()
         .filter(|a| a.applies(c))
-        .map(|a| json!({"id": a.id, "title": a.title, "defence": a.defence}))
+        .map(|a| AttackRow {
+            id: &a.id,
+            title: &a.title,
+            defence: &a.defence,
+        })
         .collect();
     let (params, params_cut) = params_of(tool);
     let one = native_policy(std::slice::from_ref(c));
     let native_json = serde_json::to_string_pretty(&one)?;
     let claude_json =
         serde_json::to_string_pretty(&claude_code_settings(&entry.slug, std::slice::from_ref(c)))?;
-    let history: Vec<Value> = server
+    let history: Vec<HistoryRow> = server
         .history
         .iter()
         .rev()
         .filter(|h| h.tool == tool.name)
         .take(50)
-        .map(|h| {
-            json!({"at": cell(&h.at), "change": cell(&h.change),
-                        "description_before": h.description_before.as_deref().map(cell)})
+        .map(|h| HistoryRow {
+            at: cell(&h.at),
+            change: cell(&h.change),
+            description_before: h.description_before.as_deref().map(cell),
         })
         .collect();
     let definition = reveal(&serde_json::to_string_pretty(tool_json)?);
@@ -649,22 +791,28 @@ fn render_tool(
             ""
         }
     );
-    let faq = vec![
-        json!({"q": format!("What does {name} do?"),
-               "a": if t.summary.is_empty() { format!("{sname} gives no description for {name}. toolrisk classifies it as {} access from its name and schema.", c.access) }
-                    else { format!("{} toolrisk classifies it as {} access{effects}.", sentence(&cell(&t.summary)), c.access) }}),
-        json!({"q": format!("Which server provides {name}?"),
-               "a": format!("The {sname} MCP server ({}). It offers {} tools in all.", cell(&server.id), entry.tool_count)}),
-        json!({"q": format!("What is the risk level of {name}?"),
-               "a": format!("{risk}, with {} confidence. {}", c.confidence, if c.rationale.is_empty() { String::new() } else { cell(&c.rationale) })}),
-        json!({"q": format!("How do I enforce a policy on {name}?"),
-               "a": format!("Paste the native rule above into your gateway's policy (default deny), or add {} to the {} list of permissions in Claude Code's settings.json.",
+    let faq = [
+        Faq {
+            q: format!("What does {name} do?"),
+            a: if t.summary.is_empty() { format!("{sname} gives no description for {name}. toolrisk classifies it as {} access from its name and schema.", c.access) }
+                    else { format!("{} toolrisk classifies it as {} access{effects}.", sentence(&cell(&t.summary)), c.access) }},
+        Faq {
+            q: format!("Which server provides {name}?"),
+            a: format!("The {sname} MCP server ({}). It offers {} tools in all.", cell(&server.id), entry.tool_count)},
+        Faq {
+            q: format!("What is the risk level of {name}?"),
+            a: format!("{risk}, with {} confidence. {}", c.confidence, if c.rationale.is_empty() { String::new() } else { cell(&c.rationale) })},
+        Faq {
+            q: format!("How do I enforce a policy on {name}?"),
+            a: format!("Paste the native rule above into your gateway's policy (default deny), or add {} to the {} list of permissions in Claude Code's settings.json.",
                             crate::classify::policy::claude_code_name(&entry.slug, &tool.name),
-                            match c.policy.action { Action::Allow | Action::RateLimit => "allow", Action::RequireApproval => "ask", Action::Deny => "deny" })}),
-        json!({"q": format!("Can {name} be rate-limited?"), "a": rate}),
-        json!({"q": format!("How do I block {name}?"),
-               "a": format!("Under a default-deny policy, leave it out of the tools list, or give it {{\"action\": \"deny\"}}. In Claude Code, add {} to permissions.deny.",
-                            crate::classify::policy::claude_code_name(&entry.slug, &tool.name))}),
+                            match c.policy.action { Action::Allow | Action::RateLimit => "allow", Action::RequireApproval => "ask", Action::Deny => "deny" })},
+        Faq {
+            q: format!("Can {name} be rate-limited?"), a: rate},
+        Faq {
+            q: format!("How do I block {name}?"),
+            a: format!("Under a default-deny policy, leave it out of the tools list, or give it {{\"action\": \"deny\"}}. In Claude Code, add {} to permissions.deny.",
+                            crate::classify::policy::claude_code_name(&entry.slug, &tool.name))},
     ];
     let desc = format!(
         "{name} on {sname}: {} tool, {} risk, recommended policy {}. {}",
@@ -674,25 +822,54 @@ fn render_tool(
         t.summary
     );
     let url = site.tool_url(t);
-    let ctx = json!({
-        "page": page(site, &format!("{name} ({sname}): {} risk {} tool", risk, c.class.title()), &desc, &url),
-        "tool": {"name": name, "display": cell(tool.display_name()), "slug": t.slug,
-                 "description_html": tool.description.as_deref().filter(|d| !d.trim().is_empty()).map(markdown::render),
-                 "truncated_from": tool.description_truncated_from, "has_schema": tool.input_schema.is_some()},
-        "c": {"risk": c.risk.as_str(), "risk_label": risk, "class": c.class.as_str(), "class_label": c.class.title(),
-              "access": c.access.as_str(), "effects": c.effects.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
-              "action": c.policy.action.as_str(), "action_label": action, "rate_limit": c.policy.rate_limit,
-              "reason": cell(&c.policy.reason), "confidence": c.confidence.as_str(), "rationale": cell(&c.rationale),
-              "evidence": evidence, "findings": findings},
-        "verdict": verdict,
-        "params": params, "params_cut": params_cut,
-        "annotations": annotations_of(tool, c),
-        "attacks": attacks,
-        "native_json": native_json, "claude_json": claude_json,
-        "more_siblings": siblings_all.len() > MAX_SIBLINGS + 1,
-        "similar": similar,
-        "faq": faq, "history": history, "definition": definition,
-    });
+    let ctx = ToolPage {
+        page: page(
+            site,
+            &format!("{name} ({sname}): {} risk {} tool", risk, c.class.title()),
+            &desc,
+            &url,
+        ),
+        tool: ToolView {
+            name,
+            display: cell(tool.display_name()),
+            slug: &t.slug,
+            description_html: tool
+                .description
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .map(markdown::render),
+            truncated_from: tool.description_truncated_from,
+            has_schema: tool.input_schema.is_some(),
+        },
+        c: ClassView {
+            risk: c.risk.as_str(),
+            risk_label: risk,
+            class: c.class.as_str(),
+            class_label: c.class.title(),
+            access: c.access.as_str(),
+            effects: c.effects.iter().map(|e| e.as_str()).collect(),
+            action: c.policy.action.as_str(),
+            action_label: action,
+            rate_limit: c.policy.rate_limit,
+            reason: cell(&c.policy.reason),
+            confidence: c.confidence.as_str(),
+            rationale: cell(&c.rationale),
+            evidence,
+            findings,
+        },
+        verdict,
+        params,
+        params_cut,
+        annotations: annotations_of(tool, c),
+        attacks,
+        native_json,
+        claude_json,
+        more_siblings: siblings_all.len() > MAX_SIBLINGS + 1,
+        similar,
+        faq,
+        history,
+        definition,
+    };
     let mut ctx = tera::Context::from_serialize(&ctx).map_err(|e| anyhow!("tool.html: {e}"))?;
     ctx.insert_value("server", shared.server.clone());
     ctx.insert_value("siblings", tera::Value::from(siblings));

@@ -123,6 +123,23 @@ impl Output {
         Ok(())
     }
 
+    /// True when the folder held no earlier build.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Makes the folder `rel` (and its parents) inside the output folder.
+    pub fn create_dir(&self, rel: &str) -> Result<()> {
+        let path = self.resolve(rel.trim_end_matches('/'))?;
+        // One `mkdir` when the parent exists, which is the common case.
+        match std::fs::create_dir(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(_) => std::fs::create_dir_all(&path)
+                .with_context(|| format!("cannot create folder {}", path.display())),
+        }
+    }
+
     /// Records that this build produces `rel` without writing it (it is known unchanged).
     pub fn mark(&self, rel: &str) {
         if let Ok(mut p) = self.produced.lock() {

@@ -245,6 +245,17 @@ pub fn render_server(
     let url = format!("/{base}");
     let server_ctx = server_context(site, index, server);
 
+    // A first build knows no folder exists yet: make this server's folders up front rather
+    // than let each first write fail and retry (a third of a build's `open` calls).
+    if out.is_fresh() {
+        out.create_dir(&base)?;
+        out.create_dir(&format!("api/tools/{}", entry.slug))?;
+        out.create_dir(&format!("tools/{}", entry.slug))?;
+        for t in entries {
+            out.create_dir(&format!("tools/{}/{}", entry.slug, t.slug))?;
+        }
+    }
+
     // Whole-server policy downloads.
     let native = native_policy(cls);
     let claude = claude_code_settings(&entry.slug, cls);

@@ -81,7 +81,7 @@ pub fn render_all(
         .collect::<Result<_>>()?;
     new.digests.extend(digests);
     let mut n = pages.load(Ordering::Relaxed);
-    n += render_listings(site, tpl, out, old, new)?;
+    n += render_listings(site, &sigs, tpl, out, old, new)?;
     n += render_misc(site, tpl, out)?;
     write_sitemaps(site, out, old, new)?;
     Ok(n)
@@ -911,6 +911,7 @@ fn page_path(base: &str, p: usize) -> String {
 /// Paginated listings: `/risk/<level>/`, `/class/<name>/`, `/servers/`.
 fn render_listings(
     site: &Site,
+    sigs: &[u64],
     tpl: &Templates,
     out: &Output,
     old: &Cache,
@@ -998,9 +999,10 @@ fn render_listings(
                     let s = &site.servers[i as usize];
                     (&s.name, &s.slug, s.max_risk, s.tool_count, &s.summary).hash(&mut h);
                 } else {
+                    // The similar-tool signature covers name, slugs, server name, class and
+                    // risk; the listing also shows the summary.
                     let t = &site.tools[i as usize];
-                    let s = &site.servers[t.server as usize];
-                    (&t.name, &t.slug, &s.name, &s.slug, t.class, t.risk, &t.summary).hash(&mut h);
+                    (sigs[i as usize], &t.summary).hash(&mut h);
                 }
             }
             h.finish()

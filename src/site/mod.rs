@@ -324,7 +324,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let pages = pages::render_all(&site, &classifier, &tpl, &out, &old, &mut new)
         .context("rendering the site")?;
     phase("render pages");
-    search::write_index(&site, &out).context("writing the search index")?;
+    search::write_index(&site, &out, &old, &mut new).context("writing the search index")?;
     phase("search index");
     let groups: Vec<output::Group> = site
         .servers

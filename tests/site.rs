@@ -627,3 +627,100 @@ fn serve_answers_pages_and_refuses_to_leave_the_folder() {
         );
     }
 }
+
+/// Every file under `search/`, with its bytes.
+fn search_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    files(out)
+        .into_keys()
+        .filter(|k| k.starts_with("search/") && k != "search/index.html")
+        .map(|k| {
+            let bytes = std::fs::read(out.join(&k)).unwrap();
+            (k, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn search_index_rebuilt_from_digests_equals_a_fresh_build() {
+    // 70 servers of 5 tools: 420 documents, two doc chunks, dozens of term files.
+    let cat = tempfile::tempdir().unwrap();
+    synthetic(cat.path(), 70);
+    let catalogue = toolrisk::catalogue::Catalogue::new(cat.path());
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let same_as_fresh = |what: &str| {
+        let fresh = tempfile::tempdir().unwrap();
+        build(&opts(cat.path(), fresh.path())).unwrap();
+        let (a, b) = (search_files(out.path()), search_files(fresh.path()));
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            b.keys().collect::<Vec<_>>(),
+            "{what}: other files than a fresh build"
+        );
+        for (rel, bytes) in &a {
+            assert!(bytes == &b[rel], "{what}: {rel} differs from a fresh build");
+        }
+        a
+    };
+    let before = search_files(out.path());
+    assert!(before.keys().any(|k| k == "search/docs/1.json"));
+
+    // One tool of the last server says something else: its chunk and some term files change,
+    // the first chunk is kept as it was.
+    let t0 = files(out.path())["search/docs/0.json"].modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut last = catalogue.find("s0069").unwrap();
+    last.tools[1].description = Some("Quickly reads every invoice of service 69.".into());
+    catalogue.write(&last).unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let edited = same_as_fresh("edited description");
+    assert_ne!(edited["search/docs/1.json"], before["search/docs/1.json"]);
+    assert_eq!(
+        files(out.path())["search/docs/0.json"].modified().unwrap(),
+        t0,
+        "an unchanged doc chunk was rewritten"
+    );
+
+    // The same words move to another tool: some term files keep their terms and counts, only
+    // their postings differ.
+    let original = last.tools[3].description.clone();
+    last.tools[3].description = last.tools[1].description.take();
+    last.tools[1].description = original;
+    catalogue.write(&last).unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let moved = same_as_fresh("moved words");
+    assert_ne!(
+        moved["search/terms/qu.json"],
+        edited["search/terms/qu.json"]
+    );
+
+    // A kept file that someone deleted is written again.
+    std::fs::remove_file(out.path().join("search/docs/0.json")).unwrap();
+    std::fs::remove_file(out.path().join("search/terms/se.json")).unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    same_as_fresh("deleted files");
+
+    // A server goes: every later document moves up.
+    std::fs::remove_file(catalogue.server_path("s0010")).unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    same_as_fresh("removed server");
+
+    // Servers come, one in the middle: documents move down, a third chunk appears.
+    let mut extra = catalogue.find("s0020").unwrap();
+    for slug in [
+        "s0020b", "s0070", "s0071", "s0072", "s0073", "s0074", "s0075",
+    ] {
+        extra.slug = slug.into();
+        extra.id = format!("example/{slug}");
+        extra.name = format!("Added {slug} Server");
+        catalogue.write(&extra).unwrap();
+    }
+    for i in 76..100 {
+        extra.slug = format!("s{i:04}");
+        extra.id = format!("example/{}", extra.slug);
+        catalogue.write(&extra).unwrap();
+    }
+    build(&opts(cat.path(), out.path())).unwrap();
+    let grown = same_as_fresh("added servers");
+    assert!(grown.contains_key("search/docs/2.json"));
+}

@@ -389,7 +389,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let pages = pages::render_all(&site, parsed, &classifier, &tpl, &out, &old, &mut new)
         .context("rendering the site")?;
     phase("render pages");
-    search::write_index(&site, &out).context("writing the search index")?;
+    search::write_index(&site, &out, &old, &mut new).context("writing the search index")?;
     phase("search index");
     let groups: Vec<output::Group> = site
         .servers

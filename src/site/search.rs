@@ -9,12 +9,20 @@
 //! - `search/terms/<xy>.json`: every term starting with `xy`, with its postings. A posting packs
 //!   `((doc * 3 + field) * 6 + class) * 4 + risk`, so class and risk filters and ranking need no
 //!   document fetch (field 0 = name, 1 = server, 2 = summary; class 5 = a server).
+//!
+//! A rebuild tokenises every document again, which takes about 0.1 s at 500k tools, but
+//! writes only the files whose content digest changed (see `write_index`).
 
+use super::cache::Cache;
 use super::output::Output;
-use super::Site;
+use super::{ServerEntry, Site, ToolEntry};
 use crate::model::{Class, Risk};
 use anyhow::Result;
-use std::collections::{BTreeMap, HashMap};
+use rayon::prelude::*;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 /// Documents per `docs/<n>.json` file.
 pub const CHUNK: usize = 256;
@@ -30,174 +38,609 @@ const STOP: &[&str] = &[
     "as", "be", "it", "at", "an", "are", "if", "its", "can", "will", "use",
 ];
 
+/// What a byte is to the tokeniser.
+const SEP: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [SEP; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            LOWER
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else {
+            SEP
+        };
+        i += 1;
+    }
+    t
+};
+
+/// A term, zero-padded to `MAX_TERM` bytes, as little-endian words: terms never hold a zero
+/// byte, so two keys are equal when their terms are.
+type Key = [u64; MAX_TERM / 8];
+
+/// The bytes of a term, zero-padded: these compare like the terms do.
+fn key_bytes(key: &Key) -> [u8; MAX_TERM] {
+    let mut b = [0u8; MAX_TERM];
+    for (c, w) in b.chunks_exact_mut(8).zip(key) {
+        c.copy_from_slice(&w.to_le_bytes());
+    }
+    b
+}
+
+fn text(bytes: &[u8; MAX_TERM]) -> &[u8] {
+    &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(MAX_TERM)]
+}
+
+/// `key[i] = word` with constant indices only, so that the key can live in registers.
+#[inline(always)]
+fn set_word(key: &mut Key, i: usize, word: u64) {
+    match i {
+        0 => key[0] = word,
+        1 => key[1] = word,
+        2 => key[2] = word,
+        _ => key[3] = word,
+    }
+}
+
+/// Calls `f` with every term of `text` of two to `MAX_TERM` characters, stop words included:
+/// runs of ASCII letters and digits, split before an upper-case letter that follows a
+/// lower-case one or a digit, lower-cased. Any other byte separates terms.
+#[inline]
+fn each_term(text: &str, mut f: impl FnMut(Key, usize)) {
+    // The key is built in registers, and `f` is called from one place so that it can be
+    // inlined: a key stored word by word and loaded right away stalls on store forwarding.
+    let bytes = text.as_bytes();
+    let mut key: Key = [0; MAX_TERM / 8];
+    let mut word = 0u64;
+    let mut len = 0usize;
+    let mut prev_lower = false;
+    let mut i = 0;
+    loop {
+        // A separator after the end flushes the last term.
+        let b = bytes.get(i).copied().unwrap_or(b' ');
+        let class = BYTE_CLASS[b as usize];
+        if len > 0 && (class == SEP || (class == UPPER && prev_lower)) {
+            if len <= MAX_TERM {
+                if len % 8 != 0 {
+                    set_word(&mut key, len / 8, word);
+                }
+                if len >= 2 {
+                    f(key, len);
+                }
+            }
+            key = [0; MAX_TERM / 8];
+            word = 0;
+            len = 0;
+        }
+        if class != SEP {
+            // Letters and digits all have 0x20 set once lower-cased.
+            if len < MAX_TERM {
+                word |= ((b | 0x20) as u64) << ((len % 8) * 8);
+                if len % 8 == 7 {
+                    set_word(&mut key, len / 8, word);
+                    word = 0;
+                }
+            }
+            len += 1;
+        }
+        prev_lower = class == LOWER;
+        if i >= bytes.len() {
+            break;
+        }
+        i += 1;
+    }
+}
+
 /// Splits text into index terms: ASCII letters and digits, camelCase split, lower-cased,
 /// at least two characters. The browser script does the same to queries.
 pub fn terms(text: &str, out: &mut Vec<String>) {
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    let flush = |cur: &mut String, out: &mut Vec<String>| {
-        if cur.len() >= 2 && cur.len() <= MAX_TERM && !STOP.contains(&cur.as_str()) {
-            out.push(std::mem::take(cur));
-        } else {
-            cur.clear();
+    each_term(text, |key, len| {
+        let t = &key_bytes(&key)[..len];
+        if !is_stop(t) {
+            out.push(String::from_utf8_lossy(t).into_owned());
         }
-    };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev_lower {
-                flush(&mut cur, out);
-            }
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            cur.push(c.to_ascii_lowercase());
-        } else {
-            prev_lower = false;
-            flush(&mut cur, out);
+    });
+}
+
+fn is_stop(t: &[u8]) -> bool {
+    STOP.iter().any(|s| s.as_bytes() == t)
+}
+
+fn class_code(c: Class) -> u32 {
+    Class::ALL.iter().position(|x| *x == c).unwrap_or(0) as u32
+}
+
+fn risk_code(r: Risk) -> u32 {
+    Risk::ALL.iter().position(|x| *x == r).unwrap_or(0) as u32
+}
+
+#[inline(always)]
+fn same(a: &Key, b: &Key) -> bool {
+    ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0
+}
+
+/// Numbers terms densely in the order they are first seen: an open-addressing table, which
+/// for keys of four words is much cheaper than a `HashMap<String, _>`.
+struct Interner {
+    /// `id + 1` per slot, 0 for a free one; the length is a power of two.
+    slots: Vec<u32>,
+    keys: Vec<Key>,
+}
+
+impl Interner {
+    fn new() -> Interner {
+        Interner {
+            slots: vec![0; 1024],
+            keys: Vec::new(),
         }
     }
-    flush(&mut cur, out);
+
+    #[inline]
+    fn slot(key: &Key, mask: usize) -> usize {
+        let h = key[0].wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ key[1].wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ key[2].wrapping_mul(0x1656_67B1_9E37_79F9)
+            ^ key[3].wrapping_mul(0x27D4_EB2F_1656_67C5);
+        let h = (h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (h >> 32) as usize & mask
+    }
+
+    /// The id of `key`, and whether it was first seen now.
+    #[inline(always)]
+    fn id(&mut self, key: Key) -> (u32, bool) {
+        let mask = self.slots.len() - 1;
+        let mut i = Interner::slot(&key, mask);
+        loop {
+            match self.slots[i] {
+                0 => break,
+                s if same(&self.keys[(s - 1) as usize], &key) => return (s - 1, false),
+                _ => i = (i + 1) & mask,
+            }
+        }
+        self.insert(key, i)
+    }
+
+    #[inline(never)]
+    fn insert(&mut self, key: Key, i: usize) -> (u32, bool) {
+        let id = self.keys.len() as u32;
+        self.keys.push(key);
+        self.slots[i] = id + 1;
+        if self.keys.len() * 2 > self.slots.len() {
+            let mask = self.slots.len() * 2 - 1;
+            self.slots = vec![0; mask + 1];
+            for (id, key) in self.keys.iter().enumerate() {
+                let mut i = Interner::slot(key, mask);
+                while self.slots[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = id as u32 + 1;
+            }
+        }
+        (id, true)
+    }
 }
 
-fn class_code(c: Class) -> u64 {
-    Class::ALL.iter().position(|x| *x == c).unwrap_or(0) as u64
+/// `last` of a stop word: it never gets a posting.
+const STOP_MARK: u32 = u32::MAX;
+
+/// Collects the postings of terms, one per term and document, in its first field.
+struct Indexer {
+    terms: Interner,
+    /// Per term: the document (plus one) of its last posting, or `STOP_MARK`.
+    last: Vec<u32>,
+    lists: Vec<Vec<u32>>,
 }
 
-fn risk_code(r: Risk) -> u64 {
-    Risk::ALL.iter().position(|x| *x == r).unwrap_or(0) as u64
+impl Indexer {
+    #[inline(always)]
+    fn id(&mut self, key: Key, len: usize) -> u32 {
+        let (id, new) = self.terms.id(key);
+        if new {
+            let stop = is_stop(&key_bytes(&key)[..len]);
+            self.last.push(if stop { STOP_MARK } else { 0 });
+            self.lists.push(Vec::new());
+        }
+        id
+    }
+
+    /// Adds `code` to term `id` unless it has a posting for document `stamp - 1` already.
+    #[inline]
+    fn post(&mut self, id: u32, stamp: u32, code: u32) {
+        let last = &mut self.last[id as usize];
+        if *last != stamp && *last != STOP_MARK {
+            *last = stamp;
+            self.lists[id as usize].push(code);
+        }
+    }
+
+    fn add(&mut self, text: &str, stamp: u32, code: u32) {
+        each_term(text, |key, len| {
+            let id = self.id(key, len);
+            self.post(id, stamp, code);
+        });
+    }
+}
+
+/// One document of `docs/<n>.json`.
+#[derive(Clone, Copy)]
+enum DocRef<'a> {
+    Tool(&'a ToolEntry, &'a ServerEntry),
+    Server(&'a ServerEntry),
+}
+
+impl DocRef<'_> {
+    /// Tools first, then servers.
+    fn get(site: &Site, d: usize) -> DocRef<'_> {
+        match site.tools.get(d) {
+            Some(t) => DocRef::Tool(t, &site.servers[t.server as usize]),
+            None => DocRef::Server(&site.servers[d - site.tools.len()]),
+        }
+    }
+
+    /// Appends what the document shows, for the digest of its chunk: its kind, then a fixed
+    /// number of fields, each ended by 0xff (which never occurs in UTF-8).
+    fn shown(self, buf: &mut Vec<u8>) {
+        let mut field = |s: &str| {
+            buf.extend_from_slice(s.as_bytes());
+            buf.push(0xff);
+        };
+        match self {
+            DocRef::Tool(t, s) => {
+                field("\u{1}");
+                for f in [&t.name, &s.name, &t.summary, &s.slug, &t.slug] {
+                    field(f);
+                }
+                field(t.class.as_str());
+                field(t.risk.as_str());
+            }
+            DocRef::Server(s) => {
+                field("\u{2}");
+                for f in [&s.name, &s.summary, &s.slug] {
+                    field(f);
+                }
+                field(s.max_risk.map(|r| r.as_str()).unwrap_or(""));
+                field(&s.tool_count.to_string());
+            }
+        }
+    }
+
+    /// Appends `[title, server, summary, url, class, risk]` as JSON.
+    fn write_json(self, buf: &mut Vec<u8>) -> Result<()> {
+        let url;
+        let count;
+        let fields: [&str; 6] = match self {
+            DocRef::Tool(t, s) => {
+                url = format!("/tools/{}/{}/", s.slug, t.slug);
+                [
+                    &t.name,
+                    &s.name,
+                    &t.summary,
+                    &url,
+                    t.class.as_str(),
+                    t.risk.as_str(),
+                ]
+            }
+            DocRef::Server(s) => {
+                url = format!("/servers/{}/", s.slug);
+                count = format!("{} tools", s.tool_count);
+                [
+                    &s.name,
+                    &count,
+                    &s.summary,
+                    &url,
+                    "server",
+                    s.max_risk.map(|r| r.as_str()).unwrap_or(""),
+                ]
+            }
+        };
+        buf.push(b'[');
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            serde_json::to_writer(&mut *buf, f)?;
+        }
+        buf.push(b']');
+        Ok(())
+    }
+}
+
+/// The terms and postings of a run of whole doc chunks, and the digest of each chunk.
+struct Part {
+    keys: Vec<Key>,
+    lists: Vec<Vec<u32>>,
+    chunk_digests: Vec<u64>,
+}
+
+/// Tokenises the documents of doc chunks `chunks`.
+fn index_part(site: &Site, chunks: Range<usize>) -> Part {
+    let ndocs = site.tools.len() + site.servers.len();
+    let mut ix = Indexer {
+        terms: Interner::new(),
+        last: Vec::new(),
+        lists: Vec::new(),
+    };
+    let mut chunk_digests = Vec::with_capacity(chunks.len());
+    // A server's tools are contiguous: its name is tokenised once for all of them.
+    let mut server_terms: Vec<u32> = Vec::new();
+    let mut cur_server = None;
+    let mut shown = Vec::new();
+    for c in chunks {
+        shown.clear();
+        for d in c * CHUNK..((c + 1) * CHUNK).min(ndocs) {
+            let stamp = d as u32 + 1;
+            let doc = DocRef::get(site, d);
+            match doc {
+                DocRef::Tool(t, s) => {
+                    let code = d as u32 * 72 + class_code(t.class) * 4 + risk_code(t.risk);
+                    ix.add(&t.name, stamp, code);
+                    if cur_server != Some(t.server) {
+                        cur_server = Some(t.server);
+                        server_terms.clear();
+                        each_term(&s.name, |key, len| server_terms.push(ix.id(key, len)));
+                    }
+                    for &id in &server_terms {
+                        ix.post(id, stamp, code + 24);
+                    }
+                    ix.add(&t.summary, stamp, code + 48);
+                }
+                DocRef::Server(s) => {
+                    let code = d as u32 * 72 + 5 * 4 + s.max_risk.map(risk_code).unwrap_or(0);
+                    ix.add(&s.name, stamp, code);
+                    ix.add(&s.id, stamp, code + 24);
+                    ix.add(&s.summary, stamp, code + 48);
+                }
+            }
+            doc.shown(&mut shown);
+        }
+        chunk_digests.push(digest(&shown));
+    }
+    Part {
+        keys: ix.terms.keys,
+        lists: ix.lists,
+        chunk_digests,
+    }
+}
+
+/// A term of the whole index. Its postings stay in the parts that found them, in document
+/// order, unless the list was cut to `MAX_POSTINGS`.
+struct Term<'p> {
+    bytes: [u8; MAX_TERM],
+    lists: Vec<&'p [u32]>,
+    count: usize,
+    cut: Option<Vec<u32>>,
+}
+
+impl Term<'_> {
+    fn postings(&self) -> Vec<&[u32]> {
+        match &self.cut {
+            Some(c) => vec![c],
+            None => self.lists.clone(),
+        }
+    }
+}
+
+/// The `MAX_POSTINGS` most useful of a term's postings (names first, then servers, then
+/// descriptions, each in document order), in document order.
+fn cut(lists: &[&[u32]]) -> Vec<u32> {
+    let field = |c: u32| ((c / 24) % 3) as usize;
+    let mut per_field = [0usize; 3];
+    for &c in lists.iter().copied().flatten() {
+        per_field[field(c)] += 1;
+    }
+    let mut room = MAX_POSTINGS;
+    let mut quota = [0usize; 3];
+    for (q, n) in quota.iter_mut().zip(per_field) {
+        *q = n.min(room);
+        room -= *q;
+    }
+    let mut out = Vec::with_capacity(MAX_POSTINGS);
+    for &c in lists.iter().copied().flatten() {
+        let q = &mut quota[field(c)];
+        if *q > 0 {
+            *q -= 1;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The digest of a file's content (SipHash with fixed keys, as the rest of the build cache).
+fn digest(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(bytes);
+    h.finish()
+}
+
+fn push_u32(buf: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// A file of the index.
+enum File<'a> {
+    Docs(usize),
+    Terms(&'a str, &'a [u32]),
 }
 
 /// Writes the index for every tool and server of `site`.
-pub fn write_index(site: &Site, out: &Output) -> Result<()> {
-    let mut postings: HashMap<String, Vec<u64>> = HashMap::new();
-    let mut docs: Vec<serde_json::Value> = Vec::with_capacity(CHUNK);
-    let mut doc: u64 = 0;
-    let mut buf = Vec::new();
-    let mut add = |doc: u64, fields: [&str; 3], class: u64, risk: u64| {
-        // One posting per term and document, in its most important field.
-        let mut seen: HashMap<String, u64> = HashMap::new();
-        for (f, text) in fields.iter().enumerate() {
-            buf.clear();
-            terms(text, &mut buf);
-            for t in buf.drain(..) {
-                seen.entry(t).or_insert(f as u64);
+///
+/// A rebuild tokenises every document again (cheap), but serialises and writes only the files
+/// whose digest differs from the one `old` recorded: a doc chunk's digest covers what its
+/// documents show, a term file's its terms and postings. `new` gets every file's digest under
+/// `search:<path>`. Kept files are marked, so the stale-file sweep leaves them.
+pub fn write_index(site: &Site, out: &Output, old: &Cache, new: &mut Cache) -> Result<()> {
+    let ndocs = site.tools.len() + site.servers.len();
+    anyhow::ensure!(
+        (ndocs as u64) * 72 < u32::MAX as u64,
+        "too many documents for the search index: {ndocs}"
+    );
+    let nchunks = ndocs.div_ceil(CHUNK);
+    // Whole doc chunks per part; a few parts per thread, so that one slow part does not hold
+    // up the others (each part interns its own terms, so not too many).
+    let nparts = (rayon::current_num_threads() * 2).clamp(1, nchunks.max(1));
+    let per = nchunks.div_ceil(nparts).max(1);
+    let parts: Vec<Part> = (0..nchunks)
+        .step_by(per)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|c| index_part(site, c..(c + per).min(nchunks)))
+        .collect();
+
+    // Merge the parts' terms.
+    let mut ids = Interner::new();
+    let mut all: Vec<Term> = Vec::new();
+    for p in &parts {
+        for (key, list) in p.keys.iter().zip(&p.lists) {
+            if list.is_empty() {
+                continue;
+            }
+            let (id, first) = ids.id(*key);
+            if first {
+                all.push(Term {
+                    bytes: key_bytes(key),
+                    lists: vec![list],
+                    count: list.len(),
+                    cut: None,
+                });
+            } else {
+                let t = &mut all[id as usize];
+                t.lists.push(list);
+                t.count += list.len();
             }
         }
-        for (t, f) in seen {
-            postings
-                .entry(t)
-                .or_default()
-                .push(((doc * 3 + f) * 6 + class) * 4 + risk);
-        }
-    };
-    let flush_docs = |docs: &mut Vec<serde_json::Value>, n: u64| -> Result<()> {
-        let bytes = serde_json::to_vec(&docs)?;
-        out.write(&format!("search/docs/{n}.json"), &bytes)?;
-        docs.clear();
-        Ok(())
-    };
-    for t in &site.tools {
-        let s = &site.servers[t.server as usize];
-        add(
-            doc,
-            [&t.name, &s.name, &t.summary],
-            class_code(t.class),
-            risk_code(t.risk),
-        );
-        docs.push(serde_json::json!([
-            t.name,
-            s.name,
-            t.summary,
-            site.tool_url(t),
-            t.class.as_str(),
-            t.risk.as_str()
-        ]));
-        doc += 1;
-        if docs.len() == CHUNK {
-            flush_docs(&mut docs, doc / CHUNK as u64 - 1)?;
-        }
     }
-    for s in &site.servers {
-        let risk = s.max_risk.map(risk_code).unwrap_or(0);
-        add(doc, [&s.name, &s.id, &s.summary], 5, risk);
-        docs.push(serde_json::json!([
-            s.name,
-            format!("{} tools", s.tool_count),
-            s.summary,
-            format!("/servers/{}/", s.slug),
-            "server",
-            s.max_risk.map(|r| r.as_str()).unwrap_or("")
-        ]));
-        doc += 1;
-        if docs.len() == CHUNK {
-            flush_docs(&mut docs, doc / CHUNK as u64 - 1)?;
-        }
-    }
-    if !docs.is_empty() {
-        flush_docs(&mut docs, doc / CHUNK as u64)?;
-    }
+    drop(ids);
 
-    // Very common terms keep their most useful postings only (names first, then servers,
-    // then descriptions): a word in every description ranks nothing and would make its file
-    // megabytes long.
-    for list in postings.values_mut() {
-        if list.len() > MAX_POSTINGS {
-            list.sort_by_key(|c| ((c / 24) % 3, c / 72));
-            list.truncate(MAX_POSTINGS);
-            list.sort_unstable();
+    // Very common terms keep their most useful postings only: a word in every description
+    // ranks nothing and would make its file megabytes long.
+    for t in &mut all {
+        if t.count > MAX_POSTINGS {
+            let list = cut(&t.lists);
+            t.count = list.len();
+            t.cut = Some(list);
         }
     }
-    let mut shards: BTreeMap<String, Vec<(String, Vec<u64>)>> = BTreeMap::new();
-    for (term, list) in postings {
-        shards
-            .entry(term[..2].to_string())
-            .or_default()
-            .push((term, list));
+    let mut shards: BTreeMap<&[u8], Vec<u32>> = BTreeMap::new();
+    for (i, t) in all.iter().enumerate() {
+        shards.entry(&t.bytes[..2]).or_default().push(i as u32);
     }
     // A two-letter file that would be large is split by the third letter; two-letter terms
     // of a split prefix go to `<xy>_`.
+    let name = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut split = Vec::new();
-    let mut files: BTreeMap<String, Vec<(String, Vec<u64>)>> = BTreeMap::new();
+    let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (prefix, list) in shards {
-        let size: usize = list.iter().map(|(t, c)| t.len() + 4 + c.len() * 8).sum();
+        let size: usize = list
+            .iter()
+            .map(|&i| text(&all[i as usize].bytes).len() + 4 + all[i as usize].count * 8)
+            .sum();
         if size > SPLIT_BYTES {
-            split.push(prefix.clone());
-            for (term, codes) in list {
+            split.push(name(prefix));
+            for i in list {
+                let term = text(&all[i as usize].bytes);
                 let key = if term.len() > 2 {
-                    term[..3].to_string()
+                    name(&term[..3])
                 } else {
-                    format!("{term}_")
+                    format!("{}_", name(term))
                 };
-                files.entry(key).or_default().push((term, codes));
+                files.entry(key).or_default().push(i);
             }
         } else {
-            files.insert(prefix, list);
+            files.insert(name(prefix), list);
         }
     }
-    let mut text = String::new();
-    for (prefix, mut list) in files {
-        list.sort_by(|a, b| a.0.cmp(&b.0));
-        text.clear();
-        text.push('{');
-        for (i, (term, codes)) in list.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push('"');
-            text.push_str(term);
-            text.push_str("\":[");
-            for (j, c) in codes.iter().enumerate() {
-                if j > 0 {
-                    text.push(',');
+    for list in files.values_mut() {
+        list.sort_unstable_by(|&a, &b| all[a as usize].bytes.cmp(&all[b as usize].bytes));
+    }
+
+    let jobs: Vec<File> = (0..nchunks)
+        .map(File::Docs)
+        .chain(files.iter().map(|(k, v)| File::Terms(k, v)))
+        .collect();
+    let digests: Vec<(String, u64)> = jobs
+        .into_par_iter()
+        .map(|file| -> Result<(String, u64)> {
+            let (rel, digest) = match file {
+                File::Docs(n) => (
+                    format!("search/docs/{n}.json"),
+                    parts[n / per].chunk_digests[n % per],
+                ),
+                File::Terms(prefix, list) => {
+                    let mut h = DefaultHasher::new();
+                    for &i in list {
+                        let t = &all[i as usize];
+                        t.bytes.hash(&mut h);
+                        t.count.hash(&mut h);
+                        // Raw words, no length: the same however the lists are split.
+                        for p in t.postings() {
+                            Hash::hash_slice(p, &mut h);
+                        }
+                    }
+                    (format!("search/terms/{prefix}.json"), h.finish())
                 }
-                text.push_str(&c.to_string());
+            };
+            let key = format!("search:{rel}");
+            if old.digests.get(&key) == Some(&digest) && out.resolve(&rel)?.is_file() {
+                out.mark(&rel);
+                return Ok((key, digest));
             }
-            text.push(']');
-        }
-        text.push('}');
-        out.write(&format!("search/terms/{prefix}.json"), text.as_bytes())?;
-    }
+            let mut buf = Vec::new();
+            match file {
+                File::Docs(n) => {
+                    buf.push(b'[');
+                    for d in n * CHUNK..((n + 1) * CHUNK).min(ndocs) {
+                        if d > n * CHUNK {
+                            buf.push(b',');
+                        }
+                        DocRef::get(site, d).write_json(&mut buf)?;
+                    }
+                    buf.push(b']');
+                }
+                File::Terms(_, list) => {
+                    buf.push(b'{');
+                    for (k, &i) in list.iter().enumerate() {
+                        let t = &all[i as usize];
+                        if k > 0 {
+                            buf.push(b',');
+                        }
+                        buf.push(b'"');
+                        buf.extend_from_slice(text(&t.bytes));
+                        buf.extend_from_slice(b"\":[");
+                        for (j, &c) in t.postings().into_iter().flatten().enumerate() {
+                            if j > 0 {
+                                buf.push(b',');
+                            }
+                            push_u32(&mut buf, c);
+                        }
+                        buf.push(b']');
+                    }
+                    buf.push(b'}');
+                }
+            }
+            out.write(&rel, &buf)?;
+            Ok((key, digest))
+        })
+        .collect::<Result<_>>()?;
+    new.digests.extend(digests);
+
     let meta = serde_json::json!({
         "version": 1,
-        "docs": doc,
+        "docs": ndocs,
         "chunk": CHUNK,
         "split": split,
         "classes": Class::ALL.iter().map(|c| c.as_str()).chain(["server"]).collect::<Vec<_>>(),
@@ -227,5 +670,127 @@ mod tests {
                 "httpserver"
             ]
         );
+    }
+
+    /// The tokeniser this index had before it worked on bytes: the browser's rules, one char
+    /// at a time.
+    fn terms_by_char(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut prev_lower = false;
+        let flush = |cur: &mut String, out: &mut Vec<String>| {
+            if cur.len() >= 2 && cur.len() <= MAX_TERM && !STOP.contains(&cur.as_str()) {
+                out.push(std::mem::take(cur));
+            } else {
+                cur.clear();
+            }
+        };
+        for c in text.chars() {
+            if c.is_ascii_alphanumeric() {
+                if c.is_ascii_uppercase() && prev_lower {
+                    flush(&mut cur, &mut out);
+                }
+                prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+                cur.push(c.to_ascii_lowercase());
+            } else {
+                prev_lower = false;
+                flush(&mut cur, &mut out);
+            }
+        }
+        flush(&mut cur, &mut out);
+        out
+    }
+
+    #[test]
+    fn byte_tokeniser_matches_the_char_rules() {
+        let long = "a".repeat(31) + "Bc " + &"x".repeat(32) + " " + &"y".repeat(33) + "Zz";
+        let cases = [
+            "",
+            "a",
+            "ab",
+            "AB",
+            "aB",
+            "a1B2c3",
+            "getHTTPResponseCode",
+            "ÉtéFooBar naïveCafé 日本語abc déjà-vu",
+            "x\u{200b}y zero\u{200b}width",
+            "s3_bucket v2.1.0 IPv6 OAuth2Token",
+            "The and OR of TO in FOR with thisThat fromAs",
+            "  leading and trailing  ",
+            "tab\tnew\nline\r\n\0nul",
+            "exactly_eight_letters12345678 abcdefgh abcdefghi abcdefghijklmnop",
+            long.as_str(),
+        ];
+        for text in cases {
+            let mut got = Vec::new();
+            terms(text, &mut got);
+            assert_eq!(got, terms_by_char(text), "{text:?}");
+        }
+        // Every byte in every position around word boundaries.
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let alphabet: Vec<char> = "aZ9_ -éB\u{0}xYq".chars().collect();
+        for _ in 0..2000 {
+            let len = (rng % 48) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    alphabet[(rng % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let mut got = Vec::new();
+            terms(&text, &mut got);
+            assert_eq!(got, terms_by_char(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cut_keeps_what_sorting_by_field_then_document_kept() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        // The cut falls in the descriptions, the server names, the names, or nowhere.
+        let fields: [(u32, &[u32]); 4] = [
+            (60_000, &[0, 1, 2, 2, 2, 2, 2]),
+            (100_000, &[1, 1, 1, 1, 0]),
+            (200_000, &[0, 0, 0, 1, 2]),
+            (45_000, &[2, 1, 0]),
+        ];
+        for (docs, table) in fields {
+            // One posting per document the term is in, in document order, split in parts.
+            let mut list = Vec::new();
+            for doc in 0..docs {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                if rng % 5 == 0 {
+                    continue;
+                }
+                let field = table[((rng >> 3) % table.len() as u64) as usize];
+                list.push(doc * 72 + field * 24 + ((rng >> 8) % 24) as u32);
+            }
+            let mut want = list.clone();
+            want.sort_by_key(|c| ((c / 24) % 3, c / 72));
+            want.truncate(MAX_POSTINGS);
+            want.sort_unstable();
+            let (a, b) = list.split_at(list.len() / 3);
+            assert_eq!(cut(&[a, b]), want);
+        }
+    }
+
+    #[test]
+    fn interner_numbers_terms_densely_through_growth() {
+        let mut ix = Interner::new();
+        let key = |i: usize| {
+            let mut k: Key = [0; MAX_TERM / 8];
+            each_term(&format!("term{i}"), |key, _| k = key);
+            k
+        };
+        for i in 0..5000 {
+            assert_eq!(ix.id(key(i)), (i as u32, true));
+        }
+        for i in 0..5000 {
+            assert_eq!(ix.id(key(i)), (i as u32, false));
+        }
+        assert_eq!(text(&key_bytes(&key(42))), b"term42");
     }
 }

@@ -9,6 +9,7 @@
 
 use super::{ServerEntry, ToolEntry};
 use crate::model::HistoryEntry;
+use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -115,6 +116,21 @@ impl Cache {
         }
     }
 
+    /// Removes the cache from `out` (a missing one is fine).
+    pub fn discard(out: &Path) -> anyhow::Result<()> {
+        for name in [FILE, OLD_FILE] {
+            match std::fs::remove_file(out.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| {
+                        format!("cannot remove the build cache {}", out.join(name).display())
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Saves this cache's digests with the server summaries `files`.
     pub fn save(&self, out: &Path, files: &[CachedRef<'_>]) -> anyhow::Result<()> {
         let mut bytes = Vec::with_capacity(16 + files.len() * 4096);
@@ -127,9 +143,7 @@ impl Cache {
             },
             bytes,
         )?;
-        crate::catalogue::write_atomic(&out.join(FILE), &bytes)?;
-        let _ = std::fs::remove_file(out.join(OLD_FILE));
-        Ok(())
+        crate::catalogue::write_atomic(&out.join(FILE), &bytes)
     }
 }
 
@@ -185,5 +199,11 @@ mod tests {
         assert!(Cache::load(dir.path(), 7).digests.is_empty());
         std::fs::write(&path, b"{\"key\":7}").unwrap();
         assert!(Cache::load(dir.path(), 7).digests.is_empty());
+        // A build discards the cache when it starts; a missing one is no error.
+        c.save(dir.path(), &[]).unwrap();
+        Cache::discard(dir.path()).unwrap();
+        assert!(!path.exists());
+        Cache::discard(dir.path()).unwrap();
+        Cache::discard(&dir.path().join("no-such-folder")).unwrap();
     }
 }

@@ -367,6 +367,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
     let key = cache::key(&opts.base_url, &tpl);
     let mut old = cache::Cache::load(&opts.out, key);
+    // The cache vouches for files this build is about to rewrite: if the build stops half way
+    // (an error, a kill), the next one must not trust digests of files it did not finish.
+    cache::Cache::discard(&opts.out)?;
     let mut new = cache::Cache {
         key,
         ..cache::Cache::default()

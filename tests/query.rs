@@ -413,3 +413,53 @@ fn catalogue_overrides_apply_and_a_change_rebuilds() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("overrides.yaml"), "{}", stderr(&out));
 }
+
+/// A catalogue large enough that its files are stat'ed on several threads while the folder
+/// is still being listed: every file is seen once, and a change anywhere in the listing
+/// (first batch, a middle one, the last partial one) is noticed.
+#[test]
+fn many_files_are_all_scanned_and_changes_anywhere_noticed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalogue::new(dir.path());
+    let n = 1_300;
+    for i in 0..n {
+        cat.write(&server(
+            &format!("io.example/s{i:04}"),
+            &format!("Server {i}"),
+            vec![tool(&format!("get_item_{i:04}"), "Read one item.")],
+        ))
+        .unwrap();
+    }
+    let out = toolrisk(&["--limit", "0", "--format", "csv"], dir.path());
+    assert!(
+        stderr(&out).contains(&format!("no index yet ({n} files)")),
+        "{}",
+        stderr(&out)
+    );
+    // A header and one row per tool: no file lost or counted twice across threads.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), n + 1);
+    let out = toolrisk(&["item"], dir.path());
+    assert!(!stderr(&out).contains("index:"), "{}", stderr(&out));
+
+    // Edits in place (same inode, same size) in files listed all over the folder.
+    let picks = [0, 511, 512, 777, n - 1];
+    for i in picks {
+        let path = cat.server_path(&toolrisk::slug::slugify(&format!("io.example/s{i:04}")));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::fs::write(&path, text.replace("Read one item.", "Spin one gizmo")).unwrap();
+    }
+    let out = toolrisk(&["gizmo", "--limit", "0", "--format", "csv"], dir.path());
+    assert!(
+        stderr(&out).contains(&format!(
+            "{} changed file(s) re-read, 0 removed",
+            picks.len()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        picks.len() + 1
+    );
+}

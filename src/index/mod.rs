@@ -169,18 +169,30 @@ pub struct Index {
 }
 
 /// (size, mtime, ctime, inode) of a file: an atomic rewrite changes the inode, an in-place
-/// edit the mtime and ctime.
-fn stamp(meta: &fs::Metadata) -> String {
-    use std::os::unix::fs::MetadataExt;
-    format!(
-        "{}:{}.{}:{}.{}:{}",
-        meta.len(),
-        meta.mtime(),
-        meta.mtime_nsec(),
-        meta.ctime(),
-        meta.ctime_nsec(),
-        meta.ino()
-    )
+/// edit the mtime and ctime. Plain numbers while scanning (25,000 files at 500k tools); the
+/// text form is what the `files` table stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp([i64; 6]);
+
+impl Stamp {
+    fn of(meta: &fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp([
+            meta.len() as i64,
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec(),
+            meta.ino() as i64,
+        ])
+    }
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [len, m, mn, c, cn, ino] = self.0;
+        write!(f, "{len}:{m}.{mn}:{c}.{cn}:{ino}")
+    }
 }
 
 fn effects_mask(effects: &[Effect]) -> i64 {
@@ -279,7 +291,7 @@ impl Index {
         cat: &Catalogue,
         path: &Path,
         rules: &Rules,
-        files: &[(String, String)],
+        files: &[(String, Stamp)],
     ) -> Result<Index> {
         let exe = rules::exe_stamp();
         let reason = if path.exists() {
@@ -363,7 +375,7 @@ impl Index {
         cat: &Catalogue,
         path: &Path,
         rules: &Rules,
-        files: &[(String, String)],
+        files: &[(String, Stamp)],
         exe: &str,
     ) -> Result<Index> {
         let tmp = path.with_file_name(format!("{FILE_NAME}.{}.tmp", std::process::id()));
@@ -439,18 +451,18 @@ impl Index {
     }
 
     /// `sync`, making the classifier only when some file changed.
-    fn sync_lazy(&mut self, rules: &Rules, files: &[(String, String)]) -> Result<()> {
+    fn sync_lazy(&mut self, rules: &Rules, files: &[(String, Stamp)]) -> Result<()> {
         self.sync_with(files, &mut || rules.classifier())
     }
 
     /// Brings the index in line with `files`: drops what is gone, re-reads what changed.
-    fn sync(&mut self, classifier: &Classifier, files: &[(String, String)]) -> Result<()> {
+    fn sync(&mut self, classifier: &Classifier, files: &[(String, Stamp)]) -> Result<()> {
         self.sync_with(files, &mut || classifier)
     }
 
     fn sync_with<'c>(
         &mut self,
-        files: &[(String, String)],
+        files: &[(String, Stamp)],
         classifier: &mut dyn FnMut() -> &'c Classifier,
     ) -> Result<()> {
         // Nothing changed since the last refresh: one comparison instead of reading every
@@ -479,10 +491,10 @@ impl Index {
         }
         // An empty index (a fresh build) has nothing to delete before each insert.
         let fresh = known.is_empty();
-        let mut changed: Vec<&(String, String)> = Vec::new();
+        let mut changed: Vec<&(String, Stamp)> = Vec::new();
         for f in files {
             match known.remove(&f.0) {
-                Some((_, stamp)) if stamp == f.1 => {}
+                Some((_, stamp)) if stamp == f.1.to_string() => {}
                 _ => changed.push(f),
             }
         }
@@ -511,7 +523,7 @@ impl Index {
                     for chunk in changed.chunks(BATCH) {
                         let parsed: Vec<Parsed> = chunk
                             .par_iter()
-                            .map(|(name, stamp)| parse(classifier, dir, name, stamp))
+                            .map(|(name, stamp)| parse(classifier, dir, name, *stamp))
                             .collect();
                         if send.send(parsed).is_err() {
                             // The writer failed and hung up: stop reading.
@@ -732,7 +744,7 @@ fn is_unwritable(e: &anyhow::Error) -> bool {
 
 /// Every server file (name under `servers/`) with its stamp, sorted by name. Names, not paths,
 /// so the same catalogue reached by another path keeps its index.
-fn scan(cat: &Catalogue) -> Result<Vec<(String, String)>> {
+fn scan(cat: &Catalogue) -> Result<Vec<(String, Stamp)>> {
     let dir = cat.servers_dir();
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
@@ -743,44 +755,107 @@ fn scan(cat: &Catalogue) -> Result<Vec<(String, String)>> {
         ),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
-    let mut listed = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let keep = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.ends_with(".yaml") && !n.starts_with('.'));
-        if keep {
-            listed.push(entry);
-        }
-    }
     // Stat relative to the open folder (no path walk per file): at 25,000 files this is most
-    // of a query's fixed cost. One thread: measured no faster on two busy cores. A file that
-    // vanished since the listing is simply not there.
-    let mut files: Vec<(String, String)> = listed
-        .iter()
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            Some((e.file_name().to_str()?.to_string(), stamp(&meta)))
-        })
-        .collect();
-    files.sort_unstable();
+    // of a query's fixed cost, nearly all of it in the kernel (the name lookup). So the
+    // listing is handed out in batches to one stat thread per other core while this thread
+    // goes on reading it, then helps: on a quiet 2-core machine a query of a 500k-tool
+    // catalogue went from 108 ms to 73 ms (with the cheaper stamps and digest). Plain threads,
+    // not rayon: starting its pool costs more than a small catalogue's stats, which never
+    // leave this thread. A file that vanished since the listing is simply not there.
+    type Batch = Vec<(fs::DirEntry, String)>;
+    const BATCH_FILES: usize = 512;
+    let stat_all = |part: Batch, out: &mut Vec<(String, Stamp)>| {
+        for (e, name) in part {
+            if let Ok(meta) = e.metadata() {
+                out.push((name, Stamp::of(&meta)));
+            }
+        }
+    };
+    // The next queued batch; the lock is held only to take it.
+    let take = |recv: &std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>, wait: bool| {
+        let r = recv.lock().ok()?;
+        if wait {
+            r.recv().ok()
+        } else {
+            r.try_recv().ok()
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let (send, recv) = std::sync::mpsc::sync_channel::<Batch>(64);
+    let recv = std::sync::Mutex::new(recv);
+    let mut files: Vec<(String, Stamp)> = Vec::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let mut workers = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH_FILES);
+        let listing = (|| -> Result<()> {
+            for entry in entries {
+                let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                if !name.ends_with(".yaml") || name.starts_with('.') {
+                    continue;
+                }
+                batch.push((entry, name));
+                if batch.len() < BATCH_FILES || threads == 1 {
+                    continue;
+                }
+                if workers.is_empty() {
+                    // Enough files to be worth the threads.
+                    for _ in 1..threads {
+                        let recv = &recv;
+                        workers.push(scope.spawn(move || {
+                            let mut out = Vec::new();
+                            while let Some(part) = take(recv, true) {
+                                stat_all(part, &mut out);
+                            }
+                            out
+                        }));
+                    }
+                }
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_FILES));
+                if send.send(full).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        drop(send);
+        stat_all(std::mem::take(&mut batch), &mut files);
+        while let Some(part) = take(&recv, false) {
+            stat_all(part, &mut files);
+        }
+        for w in workers {
+            files.extend(w.join().expect("stat thread panicked"));
+        }
+        listing
+    })?;
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
 
-fn scan_digest(files: &[(String, String)]) -> String {
+fn scan_digest(files: &[(String, Stamp)]) -> String {
     use sha2::{Digest, Sha256};
+    // Hashed through a small reused buffer: many small `update`s cost more than the hashing,
+    // and one buffer of the whole list (2 MB at 500k tools) more in page faults.
     let mut h = Sha256::new();
+    let mut buf = Vec::with_capacity(64 * 1024);
     for (name, stamp) in files {
-        h.update(name.as_bytes());
-        h.update([0]);
-        h.update(stamp.as_bytes());
-        h.update([0]);
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(0);
+        for n in stamp.0 {
+            buf.extend_from_slice(&n.to_le_bytes());
+        }
+        if buf.len() > 60 * 1024 {
+            h.update(&buf);
+            buf.clear();
+        }
     }
+    h.update(&buf);
     hex::encode(h.finalize())
 }
 
-fn parse(classifier: &Classifier, dir: &Path, name: &str, stamp: &str) -> Parsed {
+fn parse(classifier: &Classifier, dir: &Path, name: &str, stamp: Stamp) -> Parsed {
     let result = load_server(&dir.join(name))
         .map(|server| {
             let c = classifier.classify_tools(&ServerContext::of(&server), &server.tools);

@@ -81,7 +81,7 @@ pub fn exe_stamp() -> String {
         return String::new();
     };
     match std::fs::metadata(&exe) {
-        Ok(m) => format!("{}|{}", exe.display(), super::stamp(&m)),
+        Ok(m) => format!("{}|{}", exe.display(), super::Stamp::of(&m)),
         Err(_) => String::new(),
     }
 }

@@ -101,12 +101,17 @@ pub struct Site {
     pub servers: Vec<ServerEntry>,
     pub tools: Vec<ToolEntry>,
     pub changes: Vec<Change>,
-    /// Tool indices by the hash of their similarity key (`key_hash`), each list sorted by
-    /// server slug. A list can hold another key with the same hash: compare keys.
-    pub similar: HashMap<u64, Vec<u32>>,
+    /// Groups of two or more tools with the same similarity key, each a list of tool indices
+    /// in site order (by server slug).
+    pub groups: Vec<Vec<u32>>,
+    /// By tool index: its group in `groups`, or `NO_GROUP` when no other tool shares its key.
+    pub group_of: Vec<u32>,
     pub base_url: String,
     pub attacks: Vec<attacks::Attack>,
 }
+
+/// `Site::group_of` for a tool whose key no other tool has.
+pub const NO_GROUP: u32 = u32::MAX;
 
 /// How many recent changes the changes page and feed show.
 pub const MAX_CHANGES: usize = 200;
@@ -263,17 +268,14 @@ pub fn summarise(
     });
     changes.truncate(MAX_CHANGES);
 
-    let mut similar: HashMap<u64, Vec<u32>> = HashMap::new();
-    for (i, t) in tools.iter().enumerate() {
-        similar.entry(key_hash(&t.key)).or_default().push(i as u32);
-    }
-    similar.retain(|_, v| v.len() > 1);
+    let (groups, group_of) = similar_groups(&tools);
     Ok(Summary {
         site: Site {
             servers,
             tools,
             changes,
-            similar,
+            groups,
+            group_of,
             base_url: base_url.trim_end_matches('/').to_string(),
             attacks: attacks::builtin()?,
         },
@@ -283,9 +285,26 @@ pub fn summarise(
     })
 }
 
-/// The hash `Site::similar` is keyed by.
-pub fn key_hash(key: &str) -> u64 {
-    cache::digest(key)
+/// The tools that share a similarity key (`Site::groups`, `Site::group_of`). Keys are compared
+/// as strings, so no two keys can share a group.
+fn similar_groups(tools: &[ToolEntry]) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let mut first: HashMap<&str, u32> = HashMap::with_capacity(tools.len() / 4);
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut group_of = vec![NO_GROUP; tools.len()];
+    for (i, t) in tools.iter().enumerate() {
+        let f = *first.entry(t.key.as_str()).or_insert(i as u32) as usize;
+        if f == i {
+            continue;
+        }
+        if group_of[f] == NO_GROUP {
+            group_of[f] = groups.len() as u32;
+            groups.push(vec![f as u32]);
+        }
+        let g = group_of[f];
+        group_of[i] = g;
+        groups[g as usize].push(i as u32);
+    }
+    (groups, group_of)
 }
 
 /// Most history entries per server kept for the changes page.
@@ -344,6 +363,16 @@ fn summarise_server(
     (entry, tools, hist)
 }
 
+/// With `TOOLRISK_TIMINGS=1`, prints how long the phase that ends now took (since `last`),
+/// for benchmarks, and restarts the clock.
+pub(crate) fn timing(name: &str, last: &mut Instant) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("TOOLRISK_TIMINGS").is_some()) {
+        eprintln!("timing: {name} {:.2}s", last.elapsed().as_secs_f64());
+        *last = Instant::now();
+    }
+}
+
 /// Builds the whole site.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let start = Instant::now();
@@ -354,15 +383,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             opts.catalogue.display()
         );
     }
-    // `TOOLRISK_TIMINGS=1` prints how long each phase took, for benchmarks.
-    let timings = std::env::var_os("TOOLRISK_TIMINGS").is_some();
     let mut last = Instant::now();
-    let mut phase = |name: &str| {
-        if timings {
-            eprintln!("timing: {name} {:.2}s", last.elapsed().as_secs_f64());
-            last = Instant::now();
-        }
-    };
+    let mut phase = |name: &str| timing(name, &mut last);
     let classifier = Classifier::builtin();
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
     let key = cache::key(&opts.base_url, &tpl);

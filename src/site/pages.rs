@@ -43,8 +43,11 @@ pub fn render_all(
     old: &Cache,
     new: &mut Cache,
 ) -> Result<u64> {
+    let mut last = std::time::Instant::now();
     let pages = AtomicU64::new(0);
     let sigs = tool_signatures(site);
+    let heads = group_heads(site, &sigs);
+    super::timing("  tool signatures", &mut last);
     let digests: Vec<(String, u64)> = site
         .servers
         .par_iter()
@@ -52,7 +55,7 @@ pub fn render_all(
         .enumerate()
         .map(|(i, (s, p))| -> Result<(String, u64)> {
             let key = format!("s:{}", s.slug);
-            let d = server_digest(site, &sigs, i);
+            let d = server_digest(site, &sigs, &heads, i);
             let n = if old.digests.get(&key) == Some(&d)
                 && out
                     .resolve(&format!("servers/{}/index.html", s.slug))?
@@ -80,25 +83,29 @@ pub fn render_all(
         })
         .collect::<Result<_>>()?;
     new.digests.extend(digests);
+    super::timing("  server pages", &mut last);
     let mut n = pages.load(Ordering::Relaxed);
     n += render_listings(site, &sigs, tpl, out, old, new)?;
+    super::timing("  listings", &mut last);
     n += render_misc(site, tpl, out)?;
+    super::timing("  other pages", &mut last);
     write_sitemaps(site, out, old, new)?;
+    super::timing("  sitemaps", &mut last);
     Ok(n)
 }
 
-/// The tools with the same key on other servers that a tool page lists.
-fn similar_of<'a>(site: &'a Site, index: usize, t: &ToolEntry) -> Vec<&'a ToolEntry> {
-    site.similar
-        .get(&super::key_hash(&t.key))
-        .map(|list| {
-            list.iter()
-                .map(|&i| &site.tools[i as usize])
-                .filter(|o| o.server as usize != index && o.key == t.key)
-                .take(MAX_SIMILAR)
-                .collect()
-        })
-        .unwrap_or_default()
+/// The tools with the same key on other servers that the page of tool `ti` (of server
+/// `index`) lists.
+fn similar_of(site: &Site, index: usize, ti: usize) -> Vec<&ToolEntry> {
+    match site.group_of[ti] {
+        super::NO_GROUP => Vec::new(),
+        g => site.groups[g as usize]
+            .iter()
+            .map(|&i| &site.tools[i as usize])
+            .filter(|o| o.server as usize != index)
+            .take(MAX_SIMILAR)
+            .collect(),
+    }
 }
 
 /// By tool index: a digest of what another tool's page shows of it as a similar tool.
@@ -112,8 +119,26 @@ fn tool_signatures(site: &Site) -> Vec<u64> {
         .collect()
 }
 
+/// Members of a group beyond `MAX_SIMILAR` kept in its head, for tools of the same server.
+const HEAD_SLACK: usize = 6;
+
+/// By group: (server, signature) of its first members, enough to know what the pages of
+/// its tools show as similar without visiting the tools themselves (500k random reads at
+/// 500k tools were most of a rebuild's digest time).
+fn group_heads(site: &Site, sigs: &[u64]) -> Vec<Vec<(u32, u64)>> {
+    site.groups
+        .par_iter()
+        .map(|g| {
+            g.iter()
+                .take(MAX_SIMILAR + HEAD_SLACK)
+                .map(|&i| (site.tools[i as usize].server, sigs[i as usize]))
+                .collect()
+        })
+        .collect()
+}
+
 /// Everything a server's pages show that does not come from its own file.
-fn server_digest(site: &Site, sigs: &[u64], index: usize) -> u64 {
+fn server_digest(site: &Site, sigs: &[u64], heads: &[Vec<(u32, u64)>], index: usize) -> u64 {
     use std::hash::{Hash, Hasher};
     // Hashed field by field: this runs for every server on every build, so no strings are built.
     let s = &site.servers[index];
@@ -121,19 +146,33 @@ fn server_digest(site: &Site, sigs: &[u64], index: usize) -> u64 {
     s.stamp.hash(&mut h);
     s.file.hash(&mut h);
     s.slug.hash(&mut h);
-    for t in site.tools_of(s) {
+    let first = s.first_tool as usize;
+    for (ti, t) in site.tools_of(s).iter().enumerate() {
         t.slug.hash(&mut h);
-        let Some(list) = site.similar.get(&super::key_hash(&t.key)) else {
+        let g = site.group_of[first + ti];
+        if g == super::NO_GROUP {
             continue;
-        };
-        let mut shown = 0;
-        for &i in list {
-            let o = &site.tools[i as usize];
-            if o.server as usize != index && o.key == t.key {
-                sigs[i as usize].hash(&mut h);
-                shown += 1;
-                if shown == MAX_SIMILAR {
-                    break;
+        }
+        let head = &heads[g as usize];
+        let shown = head
+            .iter()
+            .filter(|(server, _)| *server as usize != index)
+            .take(MAX_SIMILAR);
+        let mut n = 0;
+        for (_, sig) in shown {
+            sig.hash(&mut h);
+            n += 1;
+        }
+        let members = &site.groups[g as usize];
+        if n < MAX_SIMILAR && members.len() > head.len() {
+            // This server's own tools filled the head: read on past it.
+            for &i in &members[head.len()..] {
+                if site.tools[i as usize].server as usize != index {
+                    sigs[i as usize].hash(&mut h);
+                    n += 1;
+                    if n == MAX_SIMILAR {
+                        break;
+                    }
                 }
             }
         }
@@ -326,7 +365,8 @@ pub fn render_server(
     for (k, (tool, c)) in server.tools.iter().zip(cls).enumerate() {
         let t = &entries[k];
         let tool_json = tool.to_json();
-        let html = render_tool(site, index, server, &shared, tool, &tool_json, t, c, tpl)?;
+        let ti = entry.first_tool as usize + k;
+        let html = render_tool(site, index, server, &shared, tool, &tool_json, ti, c, tpl)?;
         out.write_owned(
             &format!("tools/{}/{}/index.html", entry.slug, t.slug),
             html.as_bytes(),
@@ -685,10 +725,11 @@ fn render_tool(
     shared: &Shared,
     tool: &Tool,
     tool_json: &Value,
-    t: &ToolEntry,
+    ti: usize,
     c: &Classification,
     tpl: &Templates,
 ) -> Result<String> {
+    let t = &site.tools[ti];
     let entry = &site.servers[index];
     let siblings_all = site.tools_of(entry);
     let siblings: Vec<tera::Value> = shared
@@ -698,7 +739,7 @@ fn render_tool(
         .take(MAX_SIBLINGS)
         .map(|(_, v)| v.clone())
         .collect();
-    let similar: Vec<SimilarRow> = similar_of(site, index, t)
+    let similar: Vec<SimilarRow> = similar_of(site, index, ti)
         .into_iter()
         .map(|o| SimilarRow {
             name: &o.name,

@@ -19,7 +19,7 @@ pub const FILE: &str = ".toolrisk-cache.bin";
 /// The JSON cache of earlier versions, removed when a new cache is saved.
 const OLD_FILE: &str = ".toolrisk-cache.json";
 /// Starts the file; the format version is in it.
-const MAGIC: &[u8; 8] = b"TRCACHE1";
+const MAGIC: &[u8; 8] = b"TRCACHE2";
 
 /// One server file's summary, valid while the file keeps the size and mtime in `entry.stamp`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,21 +64,27 @@ pub struct Cache {
     pub key: u64,
     /// Summaries by server file. The build takes them out as it reuses them.
     pub files: HashMap<PathBuf, CachedServer>,
-    /// Digest of the inputs of a page group: `s:<slug>` for a server's pages, the path of a
-    /// listing page for the others.
+    /// Digest of the inputs of a page or page group (a listing page, a search index file),
+    /// by its path.
     pub digests: HashMap<String, u64>,
+    /// By server slug, digests of the inputs of its pages: first what comes from its own file,
+    /// then for each tool what its page shows of other servers' tools (similar tools), so a
+    /// change elsewhere re-renders only the tool pages that show it.
+    pub servers: HashMap<String, Vec<u64>>,
 }
 
 #[derive(Deserialize)]
 struct Stored {
     files: Vec<CachedServer>,
     digests: HashMap<String, u64>,
+    servers: HashMap<String, Vec<u64>>,
 }
 
 #[derive(Serialize)]
 struct StoredRef<'a> {
     files: &'a [CachedRef<'a>],
     digests: &'a HashMap<String, u64>,
+    servers: &'a HashMap<String, Vec<u64>>,
 }
 
 /// What `save` writes for one server: borrowed from the site summary, not copied.
@@ -111,6 +117,7 @@ impl Cache {
                     .map(|c| (c.entry.file.clone(), c))
                     .collect(),
                 digests: s.digests,
+                servers: s.servers,
             },
             Err(_) => empty,
         }
@@ -140,6 +147,7 @@ impl Cache {
             &StoredRef {
                 files,
                 digests: &self.digests,
+                servers: &self.servers,
             },
             bytes,
         )?;

@@ -48,41 +48,62 @@ pub fn render_all(
     let sigs = tool_signatures(site);
     let heads = group_heads(site, &sigs);
     super::timing("  tool signatures", &mut last);
-    let digests: Vec<(String, u64)> = site
+    let parts: Vec<(String, Vec<u64>)> = site
         .servers
         .par_iter()
         .zip(parsed.into_par_iter())
         .enumerate()
-        .map(|(i, (s, p))| -> Result<(String, u64)> {
-            let key = format!("s:{}", s.slug);
-            let d = server_digest(site, &sigs, &heads, i);
-            let n = if old.digests.get(&key) == Some(&d)
-                && out
-                    .resolve(&format!("servers/{}/index.html", s.slug))?
-                    .is_file()
-            {
-                // Its files are listed in the manifest under its slug, not one by one.
-                1 + s.tool_count as u64
-            } else {
-                let p = match p {
-                    Some(p) => p,
-                    None => {
-                        let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
-                        let classifications = classifier.classify_server(&server);
-                        Box::new(Parsed {
-                            server,
-                            classifications,
-                        })
-                    }
-                };
-                render_server(site, i, &p.server, &p.classifications, tpl, out)
-                    .with_context(|| format!("server {} ({})", s.id, s.file.display()))?
+        .map(|(i, (s, p))| -> Result<(String, Vec<u64>)> {
+            let now = server_digests(site, &sigs, &heads, i);
+            let before = old.servers.get(&s.slug);
+            // Which of its pages must be rendered: all, none, or some tool pages.
+            let stale: Option<Vec<usize>> = match before {
+                Some(b) if b.len() == now.len() && b[0] == now[0] => {
+                    let tools = (1..now.len()).filter(|&k| b[k] != now[k]);
+                    Some(tools.map(|k| k - 1).collect())
+                }
+                _ => None,
             };
+            let exists = || -> Result<bool> {
+                Ok(out
+                    .resolve(&format!("servers/{}/index.html", s.slug))?
+                    .is_file())
+            };
+            let stale = match stale {
+                Some(tools) if exists()? => Some(tools),
+                _ => None,
+            };
+            if stale.as_ref().is_some_and(Vec::is_empty) {
+                // Its files are listed in the manifest under its slug, not one by one.
+                pages.fetch_add(1 + s.tool_count as u64, Ordering::Relaxed);
+                return Ok((s.slug.clone(), now));
+            }
+            let p = match p {
+                Some(p) => p,
+                None => {
+                    let server = load_server(&s.file).map_err(|e| anyhow!("{e}"))?;
+                    let classifications = classifier.classify_server(&server);
+                    Box::new(Parsed {
+                        server,
+                        classifications,
+                    })
+                }
+            };
+            let n = render_server(
+                site,
+                i,
+                &p.server,
+                &p.classifications,
+                tpl,
+                out,
+                stale.as_deref(),
+            )
+            .with_context(|| format!("server {} ({})", s.id, s.file.display()))?;
             pages.fetch_add(n, Ordering::Relaxed);
-            Ok((key, d))
+            Ok((s.slug.clone(), now))
         })
         .collect::<Result<_>>()?;
-    new.digests.extend(digests);
+    new.servers.extend(parts);
     super::timing("  server pages", &mut last);
     let mut n = pages.load(Ordering::Relaxed);
     n += render_listings(site, &sigs, tpl, out, old, new)?;
@@ -137,22 +158,30 @@ fn group_heads(site: &Site, sigs: &[u64]) -> Vec<Vec<(u32, u64)>> {
         .collect()
 }
 
-/// Everything a server's pages show that does not come from its own file.
-fn server_digest(site: &Site, sigs: &[u64], heads: &[Vec<(u32, u64)>], index: usize) -> u64 {
+/// The digests of what a server's pages show (`Cache::servers`): first what comes from its
+/// own file, then by tool what its page shows of other servers' tools.
+fn server_digests(site: &Site, sigs: &[u64], heads: &[Vec<(u32, u64)>], index: usize) -> Vec<u64> {
     use std::hash::{Hash, Hasher};
     // Hashed field by field: this runs for every server on every build, so no strings are built.
     let s = &site.servers[index];
+    let tools = site.tools_of(s);
+    let mut out = Vec::with_capacity(1 + tools.len());
     let mut h = std::collections::hash_map::DefaultHasher::new();
     s.stamp.hash(&mut h);
     s.file.hash(&mut h);
     s.slug.hash(&mut h);
-    let first = s.first_tool as usize;
-    for (ti, t) in site.tools_of(s).iter().enumerate() {
+    for t in tools {
         t.slug.hash(&mut h);
-        let g = site.group_of[first + ti];
+    }
+    out.push(h.finish());
+    let first = s.first_tool as usize;
+    for ti in first..first + tools.len() {
+        let g = site.group_of[ti];
         if g == super::NO_GROUP {
+            out.push(0);
             continue;
         }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
         let head = &heads[g as usize];
         let shown = head
             .iter()
@@ -176,8 +205,9 @@ fn server_digest(site: &Site, sigs: &[u64], heads: &[Vec<(u32, u64)>], index: us
                 }
             }
         }
+        out.push(h.finish());
     }
-    h.finish()
+    out
 }
 
 /// Every file a server's pages produce, from its slug and its tools' slugs (the build keeps
@@ -263,7 +293,8 @@ pub fn distributions<'a>(tools: impl Iterator<Item = &'a ToolEntry>) -> (Value, 
     (Value::Array(r), Value::Array(c))
 }
 
-/// Renders one server's page, its tool pages, its policy downloads and its API files.
+/// Renders one server's page, its tool pages, its policy downloads and its API files; with
+/// `only`, just the pages (and API files) of the tools at those positions.
 pub fn render_server(
     site: &Site,
     index: usize,
@@ -271,6 +302,7 @@ pub fn render_server(
     cls: &[Classification],
     tpl: &Templates,
     out: &Output,
+    only: Option<&[usize]>,
 ) -> Result<u64> {
     let entry = &site.servers[index];
     let entries = site.tools_of(entry);
@@ -281,7 +313,6 @@ pub fn render_server(
         );
     }
     let base = format!("servers/{}/", entry.slug);
-    let url = format!("/{base}");
     let server_ctx = server_context(site, index, server);
 
     // A first build knows no folder exists yet: make this server's folders up front rather
@@ -295,6 +326,86 @@ pub fn render_server(
         }
     }
 
+    if only.is_none() {
+        render_server_files(site, index, server, cls, &server_ctx, tpl, out)?;
+    }
+
+    // What every tool page of this server shares is converted to template values once: they
+    // are reference-counted, so each page takes a pointer instead of a deep copy.
+    let shared = Shared {
+        server: tera::Value::try_from_serializable(&server_ctx)
+            .map_err(|e| anyhow!("server context: {e}"))?,
+        siblings: entries
+            .iter()
+            .take(MAX_SIBLINGS + 1)
+            .map(|s| {
+                tera::Value::try_from_serializable(&json!({"name": s.name, "url": site.tool_url(s),
+                    "class": s.class.as_str(), "risk": s.risk.as_str()}))
+                .map(|v| (s.slug.as_str(), v))
+                .map_err(|e| anyhow!("sibling {}: {e}", s.slug))
+            })
+            .collect::<Result<_>>()?,
+    };
+    let mut n = 1;
+    for (k, (tool, c)) in server.tools.iter().zip(cls).enumerate() {
+        n += 1;
+        if only.is_some_and(|o| !o.contains(&k)) {
+            continue;
+        }
+        let t = &entries[k];
+        let tool_json = tool.to_json();
+        let ti = entry.first_tool as usize + k;
+        let html = render_tool(site, index, server, &shared, tool, &tool_json, ti, c, tpl)?;
+        out.write_owned(
+            &format!("tools/{}/{}/index.html", entry.slug, t.slug),
+            html.as_bytes(),
+        )?;
+        #[derive(serde::Serialize)]
+        struct ServerRef<'a> {
+            id: &'a str,
+            slug: &'a str,
+            name: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct ToolApi<'a> {
+            server: ServerRef<'a>,
+            tool: Value,
+            classification: &'a Classification,
+            url: String,
+        }
+        let api = ToolApi {
+            server: ServerRef {
+                id: &server.id,
+                slug: &entry.slug,
+                name: &server.name,
+            },
+            tool: tool_json,
+            classification: c,
+            url: site.abs(&site.tool_url(t)),
+        };
+        out.write_owned(
+            &format!("api/tools/{}/{}.json", entry.slug, t.slug),
+            &serde_json::to_vec(&api)?,
+        )?;
+    }
+    Ok(n)
+}
+
+/// A server's own files (its page, policy downloads, API record): what they show comes from
+/// its file alone.
+fn render_server_files(
+    site: &Site,
+    index: usize,
+    server: &Server,
+    cls: &[Classification],
+    server_ctx: &Value,
+    tpl: &Templates,
+    out: &Output,
+) -> Result<()> {
+    let entry = &site.servers[index];
+    let entries = site.tools_of(entry);
+    let base = format!("servers/{}/", entry.slug);
+    let url = format!("/{base}");
     // Whole-server policy downloads.
     let native = native_policy(cls);
     let claude = claude_code_settings(&entry.slug, cls);
@@ -344,63 +455,7 @@ pub fn render_server(
         &format!("api/servers/{}.json", entry.slug),
         &serde_json::to_vec(&api)?,
     )?;
-
-    // What every tool page of this server shares is converted to template values once: they
-    // are reference-counted, so each page takes a pointer instead of a deep copy.
-    let shared = Shared {
-        server: tera::Value::try_from_serializable(&server_ctx)
-            .map_err(|e| anyhow!("server context: {e}"))?,
-        siblings: entries
-            .iter()
-            .take(MAX_SIBLINGS + 1)
-            .map(|s| {
-                tera::Value::try_from_serializable(&json!({"name": s.name, "url": site.tool_url(s),
-                    "class": s.class.as_str(), "risk": s.risk.as_str()}))
-                .map(|v| (s.slug.as_str(), v))
-                .map_err(|e| anyhow!("sibling {}: {e}", s.slug))
-            })
-            .collect::<Result<_>>()?,
-    };
-    let mut n = 1;
-    for (k, (tool, c)) in server.tools.iter().zip(cls).enumerate() {
-        let t = &entries[k];
-        let tool_json = tool.to_json();
-        let ti = entry.first_tool as usize + k;
-        let html = render_tool(site, index, server, &shared, tool, &tool_json, ti, c, tpl)?;
-        out.write_owned(
-            &format!("tools/{}/{}/index.html", entry.slug, t.slug),
-            html.as_bytes(),
-        )?;
-        #[derive(serde::Serialize)]
-        struct ServerRef<'a> {
-            id: &'a str,
-            slug: &'a str,
-            name: &'a str,
-        }
-        #[derive(serde::Serialize)]
-        struct ToolApi<'a> {
-            server: ServerRef<'a>,
-            tool: Value,
-            classification: &'a Classification,
-            url: String,
-        }
-        let api = ToolApi {
-            server: ServerRef {
-                id: &server.id,
-                slug: &entry.slug,
-                name: &server.name,
-            },
-            tool: tool_json,
-            classification: c,
-            url: site.abs(&site.tool_url(t)),
-        };
-        out.write_owned(
-            &format!("api/tools/{}/{}.json", entry.slug, t.slug),
-            &serde_json::to_vec(&api)?,
-        )?;
-        n += 1;
-    }
-    Ok(n)
+    Ok(())
 }
 
 fn server_context(site: &Site, index: usize, server: &Server) -> Value {

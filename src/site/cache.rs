@@ -2,24 +2,31 @@
 //! file keyed by its size and mtime (so unchanged files are not parsed again), and a digest of
 //! the inputs of every page group (so pages whose inputs did not change are not rendered again).
 //!
-//! It lives in the output folder as `.toolrisk-cache.bin`: a magic line, the key, then the
-//! summaries in postcard (a compact serde binary format; at 500k tools JSON took a second to
-//! read and write, a third of a rebuild). A cache from another binary, base URL or template set
+//! It lives in the output folder under `.toolrisk-cache/`: an index (a magic line, the key,
+//! the digests, the names of the parts) and the summaries in part files of 1,024 servers, all
+//! in postcard (a compact serde binary format; at 500k tools JSON took a second to read and
+//! write, a third of a rebuild). Parts are read on all cores, and a rebuild writes only the
+//! parts whose servers changed. A cache from another binary, base URL or template set
 //! is ignored, and a missing, truncated or unreadable one only costs time.
 
 use super::{ServerEntry, ToolEntry};
 use crate::model::HistoryEntry;
 use anyhow::Context as _;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-pub const FILE: &str = ".toolrisk-cache.bin";
-/// The JSON cache of earlier versions, removed when a new cache is saved.
-const OLD_FILE: &str = ".toolrisk-cache.json";
-/// Starts the file; the format version is in it.
-const MAGIC: &[u8; 8] = b"TRCACHE2";
+/// The folder (in the output folder) that holds the cache: `index.bin` and the parts.
+pub const DIR: &str = ".toolrisk-cache";
+const INDEX: &str = "index.bin";
+/// Caches of earlier versions, removed when a new cache is saved.
+const OLD_FILES: [&str; 2] = [".toolrisk-cache.bin", ".toolrisk-cache.json"];
+/// Starts the index; the format version is in it.
+const MAGIC: &[u8; 8] = b"TRCACHE4";
+/// Servers per part file.
+const PART: usize = 1024;
 
 /// One server file's summary, valid while the file keeps the size and mtime in `entry.stamp`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,20 +80,6 @@ pub struct Cache {
     pub servers: HashMap<String, Vec<u64>>,
 }
 
-#[derive(Deserialize)]
-struct Stored {
-    files: Vec<CachedServer>,
-    digests: HashMap<String, u64>,
-    servers: HashMap<String, Vec<u64>>,
-}
-
-#[derive(Serialize)]
-struct StoredRef<'a> {
-    files: &'a [CachedRef<'a>],
-    digests: &'a HashMap<String, u64>,
-    servers: &'a HashMap<String, Vec<u64>>,
-}
-
 /// What `save` writes for one server: borrowed from the site summary, not copied.
 #[derive(Serialize)]
 pub struct CachedRef<'a> {
@@ -102,34 +95,63 @@ impl Cache {
             key,
             ..Cache::default()
         };
-        let Ok(bytes) = std::fs::read(out.join(FILE)) else {
+        let dir = out.join(DIR);
+        let Ok(bytes) = std::fs::read(dir.join(INDEX)) else {
             return empty;
         };
         if bytes.len() < 16 || &bytes[..8] != MAGIC || bytes[8..16] != key.to_le_bytes() {
             return empty;
         }
-        match postcard::from_bytes::<Stored>(&bytes[16..]) {
-            Ok(s) => Cache {
-                key,
-                files: s
-                    .files
-                    .into_iter()
-                    .map(|c| (c.entry.file.clone(), c))
-                    .collect(),
-                digests: s.digests,
-                servers: s.servers,
+        let Some([digests, servers, parts]) =
+            split_sections(&bytes[16..]).and_then(|s| <[&[u8]; 3]>::try_from(s).ok())
+        else {
+            return empty;
+        };
+        let Ok(parts) = postcard::from_bytes::<Vec<u64>>(parts) else {
+            return empty;
+        };
+        let ((digests, servers), parts) = rayon::join(
+            || {
+                (
+                    postcard::from_bytes::<HashMap<String, u64>>(digests),
+                    postcard::from_bytes::<HashMap<String, Vec<u64>>>(servers),
+                )
             },
-            Err(_) => empty,
+            || {
+                parts
+                    .par_iter()
+                    .map(|d| {
+                        let bytes = std::fs::read(dir.join(part_name(*d))).ok()?;
+                        postcard::from_bytes::<Vec<CachedServer>>(&bytes).ok()
+                    })
+                    .collect::<Option<Vec<_>>>()
+            },
+        );
+        let (Ok(digests), Ok(servers), Some(parts)) = (digests, servers, parts) else {
+            return empty;
+        };
+        Cache {
+            key,
+            files: parts
+                .into_iter()
+                .flatten()
+                .map(|c| (c.entry.file.clone(), c))
+                .collect(),
+            digests,
+            servers,
         }
     }
 
-    /// Removes the cache from `out` (a missing one is fine).
+    /// Makes the cache in `out` unusable (a missing one is fine): its index goes, so no
+    /// part is trusted until a build saves a new one.
     pub fn discard(out: &Path) -> anyhow::Result<()> {
-        for name in [FILE, OLD_FILE] {
-            match std::fs::remove_file(out.join(name)) {
+        let index = out.join(DIR).join(INDEX);
+        let old = OLD_FILES.iter().map(|f| out.join(f));
+        for path in std::iter::once(index).chain(old) {
+            match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(e).with_context(|| {
-                        format!("cannot remove the build cache {}", out.join(name).display())
+                        format!("cannot remove the build cache {}", path.display())
                     })
                 }
                 _ => {}
@@ -138,21 +160,76 @@ impl Cache {
         Ok(())
     }
 
-    /// Saves this cache's digests with the server summaries `files`.
+    /// Saves this cache's digests with the server summaries `files`, `PART` servers to a part
+    /// file. A part is named by a digest of the key and its servers' files, stamps and slugs,
+    /// which decide its content: a part the last build saved is kept as it is, so a rebuild
+    /// after one server changed writes one part, not the whole cache (70 MB at 500k tools).
+    /// The index (digests, then the part names) is written last, and parts it does not name
+    /// are removed.
     pub fn save(&self, out: &Path, files: &[CachedRef<'_>]) -> anyhow::Result<()> {
-        let mut bytes = Vec::with_capacity(16 + files.len() * 4096);
+        let dir = out.join(DIR);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the build cache folder {}", dir.display()))?;
+        let parts: Vec<u64> = files
+            .par_chunks(PART)
+            .map(|chunk| -> anyhow::Result<u64> {
+                let d = digest(&(
+                    self.key,
+                    chunk
+                        .iter()
+                        .map(|c| (&c.entry.file, c.entry.stamp, &c.entry.slug))
+                        .collect::<Vec<_>>(),
+                ));
+                let path = dir.join(part_name(d));
+                if !path.is_file() {
+                    crate::catalogue::write_atomic(&path, &postcard::to_stdvec(chunk)?)?;
+                }
+                Ok(d)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let mut bytes = Vec::with_capacity(16);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&self.key.to_le_bytes());
-        let bytes = postcard::to_extend(
-            &StoredRef {
-                files,
-                digests: &self.digests,
-                servers: &self.servers,
-            },
-            bytes,
-        )?;
-        crate::catalogue::write_atomic(&out.join(FILE), &bytes)
+        for s in [
+            postcard::to_stdvec(&self.digests)?,
+            postcard::to_stdvec(&self.servers)?,
+            postcard::to_stdvec(&parts)?,
+        ] {
+            bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(&s);
+        }
+        crate::catalogue::write_atomic(&dir.join(INDEX), &bytes)?;
+        let keep: std::collections::HashSet<String> = parts.iter().map(|d| part_name(*d)).collect();
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name != INDEX && !keep.contains(&name) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        for f in OLD_FILES {
+            let _ = std::fs::remove_file(out.join(f));
+        }
+        Ok(())
     }
+}
+
+fn part_name(digest: u64) -> String {
+    format!("{digest:016x}.bin")
+}
+
+/// The sections of a saved index, or `None` if it is cut short.
+fn split_sections(mut rest: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let len = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+        let len = usize::try_from(len).ok()?;
+        let section = rest.get(8..8usize.checked_add(len)?)?;
+        out.push(section);
+        rest = &rest[8 + len..];
+    }
+    Some(out)
 }
 
 /// Size and mtime (ns since the epoch) of a file.
@@ -201,7 +278,7 @@ mod tests {
         c.save(dir.path(), &[]).unwrap();
         assert_eq!(Cache::load(dir.path(), 7).digests.get("s:a"), Some(&42));
         assert!(Cache::load(dir.path(), 8).digests.is_empty());
-        let path = dir.path().join(FILE);
+        let path = dir.path().join(DIR).join(INDEX);
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         assert!(Cache::load(dir.path(), 7).digests.is_empty());
@@ -213,5 +290,78 @@ mod tests {
         assert!(!path.exists());
         Cache::discard(dir.path()).unwrap();
         Cache::discard(&dir.path().join("no-such-folder")).unwrap();
+    }
+
+    #[test]
+    fn summaries_in_many_parts_come_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = PART * 2 + 7;
+        let entries: Vec<ServerEntry> = (0..n)
+            .map(|i| ServerEntry {
+                file: PathBuf::from(format!("servers/s{i}.yaml")),
+                id: format!("s{i}"),
+                slug: format!("s{i}"),
+                source_slug: format!("s{i}"),
+                name: format!("Server {i}"),
+                summary: String::new(),
+                status: Default::default(),
+                first_tool: 0,
+                tool_count: 0,
+                max_risk: None,
+                last_crawl: None,
+                stamp: (i as u64, i as i128),
+            })
+            .collect();
+        let refs: Vec<CachedRef> = entries
+            .iter()
+            .map(|e| CachedRef {
+                entry: e,
+                tools: &[],
+                history: vec![],
+            })
+            .collect();
+        let mut c = Cache {
+            key: 3,
+            ..Cache::default()
+        };
+        c.servers.insert("s1".into(), vec![1, 2, 3]);
+        c.save(dir.path(), &refs).unwrap();
+        let back = Cache::load(dir.path(), 3);
+        assert_eq!(back.files.len(), n);
+        let last = &back.files[&PathBuf::from(format!("servers/s{}.yaml", n - 1))];
+        assert_eq!(last.entry.stamp, ((n - 1) as u64, (n - 1) as i128));
+        assert_eq!(back.servers["s1"], [1, 2, 3]);
+
+        // One server changes: only its part is written again, the stale part goes.
+        let parts = |d: &Path| -> std::collections::BTreeSet<String> {
+            std::fs::read_dir(d.join(DIR))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != INDEX)
+                .collect()
+        };
+        let before = parts(dir.path());
+        assert_eq!(before.len(), 3);
+        let mut entries = entries;
+        entries[PART + 5].stamp = (1, 1);
+        let refs: Vec<CachedRef> = entries
+            .iter()
+            .map(|e| CachedRef {
+                entry: e,
+                tools: &[],
+                history: vec![],
+            })
+            .collect();
+        c.save(dir.path(), &refs).unwrap();
+        let after = parts(dir.path());
+        assert_eq!(after.len(), 3);
+        assert_eq!(before.intersection(&after).count(), 2);
+        let back = Cache::load(dir.path(), 3);
+        assert_eq!(back.files[&entries[PART + 5].file].entry.stamp, (1, 1));
+
+        // A part gone missing: the cache is not trusted.
+        std::fs::remove_file(dir.path().join(DIR).join(after.iter().next().unwrap())).unwrap();
+        let back = Cache::load(dir.path(), 3);
+        assert!(back.files.is_empty() && back.servers.is_empty());
     }
 }

@@ -178,6 +178,7 @@ pub fn summarise(
         history: Vec<HistoryEntry>,
         parsed: Option<Box<Parsed>>,
     }
+    let mut last = Instant::now();
     let jobs: Vec<(PathBuf, Option<cache::CachedServer>)> = catalogue
         .server_files()?
         .into_iter()
@@ -221,6 +222,7 @@ pub fn summarise(
             })
         })
         .collect();
+    timing("  stat and parse", &mut last);
     let mut errors = Vec::new();
     let mut rows = Vec::with_capacity(loaded.len());
     for r in loaded {
@@ -236,6 +238,7 @@ pub fn summarise(
         r.entry.slug = slug;
     }
     rows.sort_by(|a, b| a.entry.slug.cmp(&b.entry.slug));
+    timing("  slugs", &mut last);
 
     let mut servers = Vec::with_capacity(rows.len());
     let mut tools = Vec::with_capacity(rows.iter().map(|r| r.tools.len()).sum());
@@ -268,7 +271,9 @@ pub fn summarise(
     });
     changes.truncate(MAX_CHANGES);
 
+    timing("  assemble", &mut last);
     let (groups, group_of) = similar_groups(&tools);
+    timing("  similar groups", &mut last);
     Ok(Summary {
         site: Site {
             servers,
@@ -285,14 +290,42 @@ pub fn summarise(
     })
 }
 
-/// The tools that share a similarity key (`Site::groups`, `Site::group_of`). Keys are compared
-/// as strings, so no two keys can share a group.
+/// The tools that share a similarity key (`Site::groups`, `Site::group_of`). Keys are hashed
+/// on every core and grouped by hash, then compared as strings, so two keys with the same
+/// hash never share a group.
 fn similar_groups(tools: &[ToolEntry]) -> (Vec<Vec<u32>>, Vec<u32>) {
-    let mut first: HashMap<&str, u32> = HashMap::with_capacity(tools.len() / 4);
+    similar_groups_by(tools, |k| cache::digest(k))
+}
+
+fn similar_groups_by(
+    tools: &[ToolEntry],
+    hash: impl Fn(&str) -> u64 + Sync,
+) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let hashes: Vec<u64> = tools.par_iter().map(|t| hash(&t.key)).collect();
+    // By tool: the first tool with the same key hash.
+    let mut first_of: Vec<u32> = Vec::with_capacity(tools.len());
+    let mut first: HashMap<u64, u32> = HashMap::with_capacity(tools.len() / 4);
+    for (i, h) in hashes.iter().enumerate() {
+        first_of.push(*first.entry(*h).or_insert(i as u32));
+    }
+    drop(first);
+    let collided: Vec<usize> = first_of
+        .par_iter()
+        .enumerate()
+        .filter(|&(i, &f)| tools[i].key != tools[f as usize].key)
+        .map(|(i, _)| i)
+        .collect();
+    if !collided.is_empty() {
+        // Another key has the same hash: group these by the key itself.
+        let mut by_key: HashMap<&str, u32> = HashMap::new();
+        for i in collided {
+            first_of[i] = *by_key.entry(tools[i].key.as_str()).or_insert(i as u32);
+        }
+    }
     let mut groups: Vec<Vec<u32>> = Vec::new();
     let mut group_of = vec![NO_GROUP; tools.len()];
-    for (i, t) in tools.iter().enumerate() {
-        let f = *first.entry(t.key.as_str()).or_insert(i as u32) as usize;
+    for (i, &f) in first_of.iter().enumerate() {
+        let f = f as usize;
         if f == i {
             continue;
         }
@@ -451,4 +484,41 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         errors,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(server: u32, key: &str) -> ToolEntry {
+        ToolEntry {
+            server,
+            name: key.into(),
+            slug: key.into(),
+            summary: String::new(),
+            class: Class::Read,
+            risk: Risk::Low,
+            access: Access::Read,
+            action: Action::Allow,
+            key: key.into(),
+        }
+    }
+
+    #[test]
+    fn similar_groups_hold_one_key_each_even_when_hashes_collide() {
+        let tools: Vec<ToolEntry> = ["a", "b", "a", "c", "b", "a", "d"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| tool(i as u32, k))
+            .collect();
+        let expected = (
+            vec![vec![0, 2, 5], vec![1, 4]],
+            vec![0, 1, 0, NO_GROUP, 1, 0, NO_GROUP],
+        );
+        assert_eq!(similar_groups(&tools), expected);
+        // Every key with the same hash: still grouped by key, members in site order.
+        assert_eq!(similar_groups_by(&tools, |_| 7), expected);
+        // Two hashes, each shared by two keys.
+        assert_eq!(similar_groups_by(&tools, |k| (k < "c") as u64), expected);
+    }
 }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The folder (in the output folder) that holds the cache: `index.bin` and the parts.
 pub const DIR: &str = ".toolrisk-cache";
@@ -69,8 +69,9 @@ impl From<CachedChange> for HistoryEntry {
 pub struct Cache {
     /// What the cached results depend on besides the catalogue (binary, options, templates).
     pub key: u64,
-    /// Summaries by server file. The build takes them out as it reuses them.
-    pub files: HashMap<PathBuf, CachedServer>,
+    /// Summaries by server file (its path as bytes: hashing a `Path` goes component by
+    /// component). The build takes them out as it reuses them.
+    pub files: HashMap<std::ffi::OsString, CachedServer>,
     /// Digest of the inputs of a page or page group (a listing page, a search index file),
     /// by its path.
     pub digests: HashMap<String, u64>,
@@ -135,7 +136,7 @@ impl Cache {
             files: parts
                 .into_iter()
                 .flatten()
-                .map(|c| (c.entry.file.clone(), c))
+                .map(|c| (c.entry.file.clone().into_os_string(), c))
                 .collect(),
             digests,
             servers,
@@ -294,6 +295,7 @@ mod tests {
 
     #[test]
     fn summaries_in_many_parts_come_back_whole() {
+        use std::path::PathBuf;
         let dir = tempfile::tempdir().unwrap();
         let n = PART * 2 + 7;
         let entries: Vec<ServerEntry> = (0..n)
@@ -328,7 +330,7 @@ mod tests {
         c.save(dir.path(), &refs).unwrap();
         let back = Cache::load(dir.path(), 3);
         assert_eq!(back.files.len(), n);
-        let last = &back.files[&PathBuf::from(format!("servers/s{}.yaml", n - 1))];
+        let last = &back.files[std::ffi::OsStr::new(&format!("servers/s{}.yaml", n - 1))];
         assert_eq!(last.entry.stamp, ((n - 1) as u64, (n - 1) as i128));
         assert_eq!(back.servers["s1"], [1, 2, 3]);
 
@@ -357,7 +359,10 @@ mod tests {
         assert_eq!(after.len(), 3);
         assert_eq!(before.intersection(&after).count(), 2);
         let back = Cache::load(dir.path(), 3);
-        assert_eq!(back.files[&entries[PART + 5].file].entry.stamp, (1, 1));
+        assert_eq!(
+            back.files[entries[PART + 5].file.as_os_str()].entry.stamp,
+            (1, 1)
+        );
 
         // A part gone missing: the cache is not trusted.
         std::fs::remove_file(dir.path().join(DIR).join(after.iter().next().unwrap())).unwrap();

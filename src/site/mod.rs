@@ -183,7 +183,7 @@ pub fn summarise(
         .server_files()?
         .into_iter()
         .map(|p| {
-            let c = old.files.remove(&p);
+            let c = old.files.remove(p.as_os_str());
             (p, c)
         })
         .collect();

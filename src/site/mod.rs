@@ -294,7 +294,7 @@ pub fn summarise(
 /// on every core and grouped by hash, then compared as strings, so two keys with the same
 /// hash never share a group.
 fn similar_groups(tools: &[ToolEntry]) -> (Vec<Vec<u32>>, Vec<u32>) {
-    similar_groups_by(tools, |k| cache::digest(k))
+    similar_groups_by(tools, cache::digest::<str>)
 }
 
 fn similar_groups_by(

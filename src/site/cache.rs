@@ -293,6 +293,17 @@ mod tests {
         Cache::discard(&dir.path().join("no-such-folder")).unwrap();
     }
 
+    fn refs_of(entries: &[ServerEntry]) -> Vec<CachedRef<'_>> {
+        entries
+            .iter()
+            .map(|e| CachedRef {
+                entry: e,
+                tools: &[],
+                history: vec![],
+            })
+            .collect()
+    }
+
     #[test]
     fn summaries_in_many_parts_come_back_whole() {
         use std::path::PathBuf;
@@ -314,14 +325,7 @@ mod tests {
                 stamp: (i as u64, i as i128),
             })
             .collect();
-        let refs: Vec<CachedRef> = entries
-            .iter()
-            .map(|e| CachedRef {
-                entry: e,
-                tools: &[],
-                history: vec![],
-            })
-            .collect();
+        let refs = refs_of(&entries);
         let mut c = Cache {
             key: 3,
             ..Cache::default()
@@ -346,14 +350,7 @@ mod tests {
         assert_eq!(before.len(), 3);
         let mut entries = entries;
         entries[PART + 5].stamp = (1, 1);
-        let refs: Vec<CachedRef> = entries
-            .iter()
-            .map(|e| CachedRef {
-                entry: e,
-                tools: &[],
-                history: vec![],
-            })
-            .collect();
+        let refs = refs_of(&entries);
         c.save(dir.path(), &refs).unwrap();
         let after = parts(dir.path());
         assert_eq!(after.len(), 3);

@@ -55,25 +55,26 @@ pub fn render_all(
         .enumerate()
         .map(|(i, (s, p))| -> Result<(String, Vec<u64>)> {
             let now = server_digests(site, &sigs, &heads, i);
-            let before = old.servers.get(&s.slug);
-            // Which of its pages must be rendered: all, none, or some tool pages.
-            let stale: Option<Vec<usize>> = match before {
-                Some(b) if b.len() == now.len() && b[0] == now[0] => {
-                    let tools = (1..now.len()).filter(|&k| b[k] != now[k]);
-                    Some(tools.map(|k| k - 1).collect())
+            // Its own digest unchanged and its pages there: only the tool pages whose similar
+            // tools changed are rendered again (none, usually). Otherwise all of them.
+            let only: Option<Vec<usize>> = match old.servers.get(&s.slug) {
+                Some(b)
+                    if b.len() == now.len()
+                        && b[0] == now[0]
+                        && out
+                            .resolve(&format!("servers/{}/index.html", s.slug))?
+                            .is_file() =>
+                {
+                    Some(
+                        (1..now.len())
+                            .filter(|&k| b[k] != now[k])
+                            .map(|k| k - 1)
+                            .collect(),
+                    )
                 }
                 _ => None,
             };
-            let exists = || -> Result<bool> {
-                Ok(out
-                    .resolve(&format!("servers/{}/index.html", s.slug))?
-                    .is_file())
-            };
-            let stale = match stale {
-                Some(tools) if exists()? => Some(tools),
-                _ => None,
-            };
-            if stale.as_ref().is_some_and(Vec::is_empty) {
+            if only.as_ref().is_some_and(Vec::is_empty) {
                 // Its files are listed in the manifest under its slug, not one by one.
                 pages.fetch_add(1 + s.tool_count as u64, Ordering::Relaxed);
                 return Ok((s.slug.clone(), now));
@@ -96,7 +97,7 @@ pub fn render_all(
                 &p.classifications,
                 tpl,
                 out,
-                stale.as_deref(),
+                only.as_deref(),
             )
             .with_context(|| format!("server {} ({})", s.id, s.file.display()))?;
             pages.fetch_add(n, Ordering::Relaxed);
@@ -181,29 +182,22 @@ fn server_digests(site: &Site, sigs: &[u64], heads: &[Vec<(u32, u64)>], index: u
             out.push(0);
             continue;
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // What `similar_of` lists, from the head; past it only when this server's own tools
+        // filled it.
         let head = &heads[g as usize];
-        let shown = head
-            .iter()
-            .filter(|(server, _)| *server as usize != index)
-            .take(MAX_SIMILAR);
-        let mut n = 0;
-        for (_, sig) in shown {
-            sig.hash(&mut h);
-            n += 1;
-        }
         let members = &site.groups[g as usize];
-        if n < MAX_SIMILAR && members.len() > head.len() {
-            // This server's own tools filled the head: read on past it.
-            for &i in &members[head.len()..] {
-                if site.tools[i as usize].server as usize != index {
-                    sigs[i as usize].hash(&mut h);
-                    n += 1;
-                    if n == MAX_SIMILAR {
-                        break;
-                    }
-                }
-            }
+        let rest = members[head.len()..]
+            .iter()
+            .map(|&i| (site.tools[i as usize].server, sigs[i as usize]));
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (_, sig) in head
+            .iter()
+            .copied()
+            .chain(rest)
+            .filter(|&(server, _)| server as usize != index)
+            .take(MAX_SIMILAR)
+        {
+            sig.hash(&mut h);
         }
         out.push(h.finish());
     }
@@ -294,7 +288,8 @@ pub fn distributions<'a>(tools: impl Iterator<Item = &'a ToolEntry>) -> (Value, 
 }
 
 /// Renders one server's page, its tool pages, its policy downloads and its API files; with
-/// `only`, just the pages (and API files) of the tools at those positions.
+/// `only` (sorted positions), just the pages of those tools: what else it renders shows
+/// nothing of other servers.
 pub fn render_server(
     site: &Site,
     index: usize,
@@ -349,7 +344,7 @@ pub fn render_server(
     let mut n = 1;
     for (k, (tool, c)) in server.tools.iter().zip(cls).enumerate() {
         n += 1;
-        if only.is_some_and(|o| !o.contains(&k)) {
+        if only.is_some_and(|o| o.binary_search(&k).is_err()) {
             continue;
         }
         let t = &entries[k];
@@ -360,6 +355,10 @@ pub fn render_server(
             &format!("tools/{}/{}/index.html", entry.slug, t.slug),
             html.as_bytes(),
         )?;
+        if only.is_some() {
+            // The API file shows nothing of other servers: it cannot have changed.
+            continue;
+        }
         #[derive(serde::Serialize)]
         struct ServerRef<'a> {
             id: &'a str,

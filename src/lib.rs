@@ -4,6 +4,7 @@
 //! Every stage is a library module with a plain API; the binary (`src/main.rs`) only parses
 //! arguments and calls it.
 
+pub mod bounded;
 pub mod catalogue;
 pub mod classify;
 pub mod crawl;

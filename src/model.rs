@@ -577,6 +577,23 @@ pub struct Classification {
     pub rationale: String,
     pub evidence: Vec<Evidence>,
     pub findings: Vec<Finding>,
+    /// For a tool whose operation is chosen by an argument (an `action` / `operation` / `mode`
+    /// enum, SQL text, a command router): the verdict per value. The tool-level fields above
+    /// stay the worst case. Empty (and not written) for a tool with one operation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_argument: Vec<ArgumentClass>,
+}
+
+/// The verdict for one value of the argument that selects a tool's operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentClass {
+    /// The parameter that selects the operation (`action`, `operation`, `mode`, …).
+    pub param: String,
+    /// The value of that parameter.
+    pub value: String,
+    pub access: Access,
+    pub class: Class,
 }
 
 #[cfg(test)]

@@ -120,6 +120,18 @@ impl Classifier {
         self
     }
 
+    /// The one way a catalogue becomes a classifier, for every command and the site: the
+    /// built-in rules, merged with `rules_file` when given (`--rules`), plus the catalogue's
+    /// reviewed `overrides.yaml` when it exists.
+    pub fn for_catalogue(catalogue_dir: &Path, rules_file: Option<&Path>) -> Result<Classifier> {
+        let base = match rules_file {
+            Some(path) => Classifier::with_rules_file(path)?,
+            None => Classifier::builtin(),
+        };
+        base.with_catalogue_overrides(catalogue_dir)
+            .with_context(|| format!("loading {}", catalogue_dir.join("overrides.yaml").display()))
+    }
+
     /// Loads `<catalogue>/overrides.yaml` if it exists.
     pub fn with_catalogue_overrides(self, catalogue_dir: &Path) -> Result<Classifier> {
         let o = Overrides::load(&catalogue_dir.join("overrides.yaml"))?;
@@ -197,6 +209,7 @@ impl Classifier {
                     confidence: Confidence::Low,
                     rationale: format!("Not classified: {reason}."),
                     evidence: vec![],
+                    per_argument: Vec::new(),
                     findings: vec![Finding {
                         kind: "classifier_error".into(),
                         severity: Severity::Critical,
@@ -271,6 +284,7 @@ impl Classifier {
             rationale,
             evidence,
             findings,
+            per_argument: Vec::new(),
         }
     }
 

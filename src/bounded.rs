@@ -5,7 +5,6 @@
 //! to a private key must not print the key into CI logs).
 
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

@@ -14,8 +14,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Classify a tools/list result (a file or stdin): what a server author runs in CI.
-    Check(cmd::check::Args),
+    /// Classify a server's tools (a tools/list file, stdin, --stdio or --url): what a server
+    /// author runs in CI (table, JSON, SARIF or GitHub annotations).
+    Check(Box<cmd::check::Args>),
+    /// Pin a server's tool definitions in a lock file for `check --baseline`.
+    Lock(cmd::lock::Args),
     /// Explain a catalogued server's tools, or one tool with its evidence.
     Show(cmd::show::Args),
     /// Print a catalogued server's recommended gateway policy.

@@ -6,6 +6,7 @@
 
 pub mod bounded;
 pub mod catalogue;
+pub mod check;
 pub mod classify;
 pub mod crawl;
 pub mod export;

@@ -1,36 +1,60 @@
-//! `toolrisk check`: classify a `tools/list` result from a file or stdin — what a server
-//! author runs in CI. Exit 0; 1 when `--fail-on` is met; 2 on unusable input.
+//! `toolrisk check`: classify a server's tools — from a `tools/list` file, stdin, a launched
+//! command (`--stdio`) or a URL (`--url`) — and report for CI: a table, JSON, SARIF or GitHub
+//! annotations, with suppressions from toolrisk.toml and drift from a lock (`--baseline`).
+//! Exit 0; 1 when `--fail-on` is met or the server drifted from the lock; 2 on unusable input.
 
 use anyhow::Context;
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+use toolrisk::check::{self, live, locate::Source, lock, suppress::Suppressions, Item, Thresholds};
 use toolrisk::classify::{input, report, Classifier, ServerContext};
-use toolrisk::model::Risk;
+use toolrisk::model::{Classification, Risk, Tool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: inline annotations on the pull request.
+    Github,
 }
 
+/// Where the tools come from (shared by `check` and `lock`).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct Input {
     /// A tools/list result: `{"tools":[…]}`, an array of tools, or a JSON-RPC response.
-    /// `-` or nothing reads stdin.
+    /// `-` or nothing (and no --stdio / --url) reads stdin.
     pub file: Option<PathBuf>,
-    /// The server's name (server context for the rules, and the key for overrides).
+    /// Start this stdio server and list its tools, like `crawl --stdio` (same client, limits
+    /// and isolation). The command line, quoted.
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["file", "url"])]
+    pub stdio: Option<String>,
+    /// Connect to this server (Streamable HTTP or legacy SSE) and list its tools.
+    #[arg(long, value_name = "URL", conflicts_with = "file")]
+    pub url: Option<String>,
+    /// Environment for the --stdio server, K=V (repeatable). Use dummy values.
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// The server's name (server context for the rules, the key for overrides, and the name in
+    /// SARIF locations and the lock).
     #[arg(long)]
     pub server: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    /// Seconds for the first answer of a --stdio / --url server.
+    #[arg(long, default_value_t = 90)]
+    pub init_timeout: u64,
+    /// Seconds for the whole listing of a --stdio / --url server.
+    #[arg(long, default_value_t = 180)]
+    pub server_timeout: u64,
+}
+
+/// How to classify (shared by `check` and `lock`).
+#[derive(Debug, clap::Args)]
+pub struct ClassifyArgs {
     /// Classify on name, description and schema alone, ignoring the author's annotations.
     #[arg(long)]
     pub ignore_annotations: bool,
-    /// Exit 1 when any tool's risk is at least this (low, medium, high, critical).
-    #[arg(long, value_name = "RISK")]
-    pub fail_on: Option<Risk>,
     /// Extra rules (YAML, same format as the built-in rules.yaml): added, or replacing
     /// built-in rules with the same id.
     #[arg(long, value_name = "FILE")]
@@ -40,90 +64,308 @@ pub struct Args {
     pub overrides: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (source, text) = match args.file.as_deref() {
-        None => ("<stdin>".to_string(), read_stdin()?),
-        Some(p) if p.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: Input,
+    #[command(flatten)]
+    pub classify: ClassifyArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Exit 1 when any tool's risk is at least this (low, medium, high, critical). Also the
+    /// threshold of the tool results in SARIF / GitHub output (default there: medium).
+    #[arg(long, value_name = "RISK")]
+    pub fail_on: Option<Risk>,
+    /// The file that defines the tools (a tools.json, or the server source holding the
+    /// descriptions): SARIF and GitHub results point at the lines there. Default: FILE.
+    #[arg(long, value_name = "FILE")]
+    pub source: Option<PathBuf>,
+    /// A lock from `toolrisk lock`: exit 1 when a tool was added or removed, its definition
+    /// changed or its risk rose, and say what changed.
+    #[arg(long, value_name = "LOCK")]
+    pub baseline: Option<PathBuf>,
+    /// Settings and suppressions (default: ./toolrisk.toml when it exists; see docs/ci.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also write SARIF to this file (whatever --format prints).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+}
+
+/// Tools and the name of the server they came from.
+pub(crate) struct Acquired {
+    pub server: String,
+    pub tools: Vec<Tool>,
+    /// The input file, when the tools came from one.
+    pub file: Option<PathBuf>,
+}
+
+/// Reads or lists the tools. Every failure is an error (exit 2) saying what failed.
+pub(crate) fn acquire(input: &Input) -> anyhow::Result<Acquired> {
+    let opts = || live::LiveOptions {
+        limits: toolrisk::crawl::Limits {
+            init_timeout: Duration::from_secs(input.init_timeout),
+            server_timeout: Duration::from_secs(input.server_timeout),
+            ..toolrisk::crawl::Limits::default()
+        },
+        package_cache: crate::cmd::crawl::default_package_cache(),
+    };
+    if let Some(cmd) = &input.stdio {
+        let env = crate::cmd::crawl::parse_env(&input.env)?;
+        let target = crate::cmd::crawl::stdio_target(cmd, None, env)?;
+        return listed(input, live::list_tools(target, &opts())?);
+    }
+    if !input.env.is_empty() {
+        anyhow::bail!("--env is for a --stdio server");
+    }
+    if let Some(url) = &input.url {
+        let target = crate::cmd::crawl::url_target(url, None)?;
+        return listed(input, live::list_tools(target, &opts())?);
+    }
+    let (source, text, file) = match input.file.as_deref() {
+        None => ("<stdin>".to_string(), read_stdin()?, None),
+        Some(p) if p.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?, None),
         Some(p) => {
-            let meta = std::fs::metadata(p).with_context(|| format!("reading {}", p.display()))?;
-            if meta.len() > input::MAX_INPUT_BYTES as u64 {
-                anyhow::bail!(
-                    "{}: {} bytes, over the {}-byte limit",
-                    p.display(),
-                    meta.len(),
-                    input::MAX_INPUT_BYTES
-                );
-            }
-            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: not UTF-8 (invalid byte at offset {})",
-                    p.display(),
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
-            (p.display().to_string(), text)
+            let text = toolrisk::bounded::read_text(p, input::MAX_INPUT_BYTES as u64)?;
+            (p.display().to_string(), text, Some(p.to_path_buf()))
         }
     };
     let tools = input::parse_tool_list(&source, &text).map_err(anyhow::Error::msg)?;
+    Ok(Acquired {
+        server: input.server.clone().unwrap_or_default(),
+        tools,
+        file,
+    })
+}
 
-    let mut classifier = match &args.rules {
+fn listed(input: &Input, l: live::Listed) -> anyhow::Result<Acquired> {
+    if let Some(p) = &l.partial {
+        eprintln!(
+            "warning: the tool list may be incomplete: {}",
+            report::clean(p, 300)
+        );
+    }
+    Ok(Acquired {
+        server: input
+            .server
+            .clone()
+            .unwrap_or_else(|| l.server.name.clone()),
+        tools: l.tools,
+        file: None,
+    })
+}
+
+pub(crate) fn classifier(a: &ClassifyArgs) -> anyhow::Result<Classifier> {
+    let mut classifier = match &a.rules {
         Some(path) => Classifier::with_rules_file(path)?,
         None => Classifier::builtin(),
     };
-    if let Some(path) = &args.overrides {
+    if let Some(path) = &a.overrides {
         if !path.is_file() {
             anyhow::bail!("overrides file {} does not exist", path.display());
         }
         classifier =
             classifier.with_overrides(toolrisk::classify::overrides::Overrides::load(path)?);
     }
-    let classifier = classifier.ignore_annotations(args.ignore_annotations);
-    let name = args.server.clone().unwrap_or_default();
+    Ok(classifier.ignore_annotations(a.ignore_annotations))
+}
+
+pub(crate) fn classify(c: &Classifier, server: &str, tools: &[Tool]) -> Vec<Classification> {
     let ctx = ServerContext {
-        id: name.clone(),
-        slug: toolrisk::slug::slugify(&name),
-        name,
+        id: server.to_string(),
+        slug: toolrisk::slug::slugify(server),
+        name: server.to_string(),
         description: None,
     };
-    let results = classifier.classify_tools(&ctx, &tools);
+    c.classify_tools(&ctx, tools)
+}
 
+fn load_config(explicit: Option<&Path>) -> anyhow::Result<Suppressions> {
+    match explicit {
+        Some(p) => Suppressions::load(p),
+        None => {
+            let p = Path::new("toolrisk.toml");
+            match Suppressions::load(p) {
+                Err(e)
+                    if e.downcast_ref::<toolrisk::bounded::ReadError>()
+                        .is_some_and(|r| r.is_not_found()) =>
+                {
+                    Ok(Suppressions::default())
+                }
+                other => other,
+            }
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let got = acquire(&args.input)?;
+    let classifier = classifier(&args.classify)?;
+    let results = classify(&classifier, &got.server, &got.tools);
+    let config = load_config(args.config.as_deref())?;
+    let fail_on = args.fail_on.or(config.fail_on);
+
+    let changes = match &args.baseline {
+        Some(path) => {
+            let locked = lock::Lock::load(path)?;
+            let now = lock::Lock::from_tools(&got.server, &got.tools, &results);
+            lock::diff(&locked, &now)
+        }
+        None => Vec::new(),
+    };
+    let mut items = check::items(
+        &got.server,
+        &results,
+        &changes,
+        Thresholds::new(fail_on),
+        &config,
+    );
+    let source_path = args.source.clone().or(got.file.clone());
+    let wants_sarif = args.format == Format::Sarif || args.sarif.is_some();
+    match &source_path {
+        Some(p) => {
+            let src = Source::load(p).context("reading the --source file")?;
+            for it in items.iter_mut() {
+                let tool = got.tools.iter().find(|t| t.name == it.tool);
+                it.location = Some(src.locate(tool, &it.tool, it.anchor));
+            }
+        }
+        None if wants_sarif => eprintln!(
+            "note: no --source file: SARIF results carry no file location, and GitHub code scanning needs one (pass --source FILE)"
+        ),
+        None => {}
+    }
+    let used: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| (i.tool.as_str(), i.rule_id.as_str()))
+        .collect();
+    for (i, e) in config.unused(&used) {
+        eprintln!(
+            "note: {}: suppress[{i}] (tool `{}`, id `{}`) matched no result",
+            config.source,
+            report::clean(&e.tool, 100),
+            report::clean(&e.id, 100)
+        );
+    }
+
+    let sarif_text = || -> anyhow::Result<String> {
+        Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&check::sarif::log(&items, classifier.rules()))?
+        ))
+    };
+    if let Some(path) = &args.sarif {
+        toolrisk::catalogue::write_atomic(path, sarif_text()?.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let changes_text = render_changes(&changes, args.baseline.as_deref());
     match args.format {
         Format::Json => {
             report::emit(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+            eprint!("{changes_text}");
         }
         Format::Table => {
             report::emit(&report::table(&results))?;
             report::emit(&format!("\n{}\n", report::summary(&results)))?;
+            report::emit(&suppressed_text(&items))?;
+            report::emit(&changes_text)?;
+        }
+        Format::Sarif => report::emit(&sarif_text()?)?,
+        Format::Github => {
+            report::emit(&check::github::commands(&items))?;
+            report::emit(&format!("{}\n", report::summary(&results)))?;
         }
     }
-    let failed = args
-        .fail_on
-        .is_some_and(|level| results.iter().any(|c| c.risk >= level));
-    if failed {
-        let level = args.fail_on.map(|r| r.as_str()).unwrap_or_default();
-        let names: Vec<String> = results
-            .iter()
-            .filter(|c| args.fail_on.is_some_and(|l| c.risk >= l))
-            .take(10)
-            .map(|c| format!("{} ({})", report::clean(&c.name, 60), c.risk))
-            .collect();
-        eprintln!(
-            "check failed: risk at or above {level}: {}",
-            names.join(", ")
-        );
-        return Ok(ExitCode::from(1));
+    fail_message(&items, &results, fail_on, args.baseline.as_deref())
+}
+
+fn render_changes(changes: &[lock::Change], baseline: Option<&Path>) -> String {
+    let Some(path) = baseline else {
+        return String::new();
+    };
+    if changes.is_empty() {
+        return format!("\nno changes against {}\n", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    let mut out = format!(
+        "\n{} change(s) against {}:\n",
+        changes.len(),
+        path.display()
+    );
+    for c in changes {
+        out.push_str(&format!("{}\n", c.render()));
+    }
+    out
+}
+
+fn suppressed_text(items: &[Item]) -> String {
+    let sup: Vec<&Item> = items.iter().filter(|i| i.suppressed.is_some()).collect();
+    if sup.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\n{} suppressed:\n", sup.len());
+    for i in sup {
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            report::clean(&i.tool, 60),
+            i.rule_id,
+            report::clean(i.suppressed.as_deref().unwrap_or_default(), 300)
+        ));
+    }
+    out
+}
+
+fn fail_message(
+    items: &[Item],
+    results: &[Classification],
+    fail_on: Option<Risk>,
+    baseline: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let failing: Vec<&Item> = items.iter().filter(|i| i.failing()).collect();
+    if failing.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let risky: Vec<String> = failing
+        .iter()
+        .filter(|i| i.rule_id.starts_with("risk/"))
+        .take(10)
+        .map(|i| {
+            let risk = results
+                .iter()
+                .find(|c| c.name == i.tool)
+                .map(|c| c.risk.as_str())
+                .unwrap_or("?");
+            format!("{} ({risk})", report::clean(&i.tool, 60))
+        })
+        .collect();
+    if !risky.is_empty() {
+        eprintln!(
+            "check failed: risk at or above {}: {}",
+            fail_on.map(|r| r.as_str()).unwrap_or_default(),
+            risky.join(", ")
+        );
+    }
+    let drift = failing
+        .iter()
+        .filter(|i| i.rule_id.starts_with("lock/"))
+        .count();
+    if drift > 0 {
+        eprintln!(
+            "check failed: {drift} tool(s) differ from {}",
+            baseline
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::from(1))
 }
 
 fn read_stdin() -> anyhow::Result<String> {
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(input::MAX_INPUT_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .context("reading stdin")?;
+    let buf =
+        toolrisk::bounded::read_stdin(input::MAX_INPUT_BYTES as u64).context("reading stdin")?;
+    if buf.len() > input::MAX_INPUT_BYTES {
+        anyhow::bail!("<stdin>: over the {}-byte limit", input::MAX_INPUT_BYTES);
+    }
     String::from_utf8(buf).map_err(|e| {
         anyhow::anyhow!(
             "<stdin>: not UTF-8 (invalid byte at offset {})",

@@ -257,7 +257,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn parse_env(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+pub(crate) fn parse_env(
+    pairs: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let mut env = std::collections::BTreeMap::new();
     for p in pairs {
         let (k, v) = p
@@ -271,7 +273,7 @@ fn parse_env(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<Stri
     Ok(env)
 }
 
-fn default_package_cache() -> Option<PathBuf> {
+pub(crate) fn default_package_cache() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
@@ -332,7 +334,7 @@ fn split_version(spec: &str, registry: &str) -> (String, Option<String>) {
     (spec.to_string(), None)
 }
 
-fn stdio_target(
+pub(crate) fn stdio_target(
     cmd: &str,
     id: Option<&str>,
     env: std::collections::BTreeMap<String, String>,
@@ -392,7 +394,7 @@ fn stdio_target(
     })
 }
 
-fn url_target(url: &str, id: Option<&str>) -> anyhow::Result<Target> {
+pub(crate) fn url_target(url: &str, id: Option<&str>) -> anyhow::Result<Target> {
     let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("--url `{url}`: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         anyhow::bail!("--url `{url}`: only http and https are supported");

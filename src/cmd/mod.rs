@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod crawl;
 pub mod export;
+pub mod lock;
 pub mod policy;
 pub mod query;
 pub mod schema;
@@ -17,7 +18,8 @@ use std::process::ExitCode;
 /// Runs the chosen command. `Err` means unusable input or a failed run (exit 2).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(a) => check::run(a),
+        Command::Check(a) => check::run(*a),
+        Command::Lock(a) => lock::run(a),
         Command::Show(a) => show::run(a),
         Command::Policy(a) => policy::run(a),
         Command::Crawl(a) => crawl::run(*a),

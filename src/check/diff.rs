@@ -37,33 +37,43 @@ pub fn words(old: &str, new: &str) -> String {
         .timeout(Duration::from_millis(500))
         .diff_words(old, new);
     let mut out = String::new();
-    for (gi, group) in diff.grouped_ops(4).iter().enumerate() {
+    for (gi, group) in diff.grouped_ops(8).iter().enumerate() {
         if gi > 0 {
             out.push_str(" … ");
         }
+        // Runs of one tag; whitespace between two changed words stays inside the run.
+        let mut runs: Vec<(ChangeTag, String)> = Vec::new();
         for op in group {
             for ch in diff.iter_changes(op) {
-                let v = clean(ch.value(), 2000);
-                match ch.tag() {
-                    ChangeTag::Equal => out.push_str(&v),
-                    ChangeTag::Delete => {
-                        out.push_str("[-");
-                        out.push_str(v.trim());
-                        out.push_str("-]");
-                        if v.ends_with(' ') {
-                            out.push(' ');
-                        }
-                    }
-                    ChangeTag::Insert => {
-                        out.push_str("{+");
-                        out.push_str(v.trim());
-                        out.push_str("+}");
-                        if v.ends_with(' ') {
-                            out.push(' ');
-                        }
-                    }
+                let (tag, v) = (ch.tag(), ch.value());
+                let tag = if v.trim().is_empty() && tag != ChangeTag::Equal {
+                    ChangeTag::Equal
+                } else {
+                    tag
+                };
+                match runs.last_mut() {
+                    Some((t, s)) if *t == tag => s.push_str(v),
+                    _ => runs.push((tag, v.to_string())),
                 }
             }
+        }
+        for (tag, v) in runs {
+            let v = clean(&v, 2000);
+            let (open, close) = match tag {
+                ChangeTag::Equal => {
+                    out.push_str(&v);
+                    continue;
+                }
+                ChangeTag::Delete => ("[-", "-]"),
+                ChangeTag::Insert => ("{+", "+}"),
+            };
+            let lead = &v[..v.len() - v.trim_start().len()];
+            let trail = &v[v.trim_end().len()..];
+            out.push_str(lead);
+            out.push_str(open);
+            out.push_str(v.trim());
+            out.push_str(close);
+            out.push_str(trail);
         }
         if out.len() > 4000 {
             out = crate::text::truncate_at_char(&out, 4000).to_string();

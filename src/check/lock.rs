@@ -80,8 +80,12 @@ impl Lock {
     pub fn to_yaml(&self) -> Result<String> {
         let body = serde_yaml::to_string(self).context("writing the lock as YAML")?;
         Ok(format!(
-            "# toolrisk.lock: the tool definitions of `{}` as reviewed, pinned by `toolrisk lock`.\n# `toolrisk check --baseline` fails when they change. Regenerate after reviewing a change.\n{body}",
-            clean(&self.server, 200).replace('\n', " ")
+            "# toolrisk.lock: the tool definitions of {} as reviewed, pinned by `toolrisk lock`.\n# `toolrisk check --baseline` fails when they change. Regenerate after reviewing a change.\n{body}",
+            if self.server.is_empty() {
+                "this server".to_string()
+            } else {
+                format!("`{}`", clean(&self.server, 200))
+            }
         ))
     }
 

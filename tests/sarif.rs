@@ -116,13 +116,20 @@ fn the_schema_check_catches_broken_sarif() {
     assert_eq!(violations(&good), Vec::<String>::new());
     let mut bad = good.clone();
     bad["runs"][0]["results"][0]["level"] = "fatal".into();
-    assert!(!violations(&bad).is_empty(), "a bad level is caught (deep in a $ref)");
+    assert!(
+        !violations(&bad).is_empty(),
+        "a bad level is caught (deep in a $ref)"
+    );
     let mut bad = good.clone();
-    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0.into();
+    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
     assert!(!violations(&bad).is_empty(), "line 0 is caught");
     let mut bad = good;
     bad["runs"][0]["results"][0]["suppressions"] = serde_json::json!([{"kind": "somewhere"}]);
-    assert!(!violations(&bad).is_empty(), "a bad suppression kind is caught");
+    assert!(
+        !violations(&bad).is_empty(),
+        "a bad suppression kind is caught"
+    );
 }
 
 #[test]

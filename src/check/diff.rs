@@ -37,7 +37,9 @@ pub fn words(old: &str, new: &str) -> String {
         .timeout(Duration::from_millis(500))
         .diff_words(old, new);
     let mut out = String::new();
-    for (gi, group) in diff.grouped_ops(8).iter().enumerate() {
+    // A short description is shown whole; a long one as its changed stretches in context.
+    let context = if old.len() + new.len() < 600 { 10_000 } else { 8 };
+    for (gi, group) in diff.grouped_ops(context).iter().enumerate() {
         if gi > 0 {
             out.push_str(" … ");
         }

@@ -88,7 +88,10 @@ fn one_word_description_edit_fails_with_a_word_diff() {
     );
     let changes = text.split("change(s) against").nth(1).unwrap();
     assert!(text.contains("1 change(s) against"), "{text}");
-    assert!(!changes.contains("get_time"), "only the changed tool: {text}");
+    assert!(
+        !changes.contains("get_time"),
+        "only the changed tool: {text}"
+    );
 }
 
 #[test]

@@ -38,7 +38,11 @@ pub fn words(old: &str, new: &str) -> String {
         .diff_words(old, new);
     let mut out = String::new();
     // A short description is shown whole; a long one as its changed stretches in context.
-    let context = if old.len() + new.len() < 600 { 10_000 } else { 8 };
+    let context = if old.len() + new.len() < 600 {
+        10_000
+    } else {
+        8
+    };
     for (gi, group) in diff.grouped_ops(context).iter().enumerate() {
         if gi > 0 {
             out.push_str(" … ");
@@ -59,23 +63,44 @@ pub fn words(old: &str, new: &str) -> String {
                 }
             }
         }
-        for (tag, v) in runs {
-            let v = clean(&v, 2000);
-            let (open, close) = match tag {
-                ChangeTag::Equal => {
-                    out.push_str(&v);
-                    continue;
+        // Changed runs joined only by whitespace form one stretch: `[-old words-]{+new words+}`.
+        let mut i = 0;
+        while i < runs.len() {
+            if runs[i].0 == ChangeTag::Equal {
+                out.push_str(&clean(&runs[i].1, 2000));
+                i += 1;
+                continue;
+            }
+            let (mut del, mut ins) = (String::new(), String::new());
+            while i < runs.len() {
+                match runs[i].0 {
+                    ChangeTag::Delete => del.push_str(&runs[i].1),
+                    ChangeTag::Insert => ins.push_str(&runs[i].1),
+                    ChangeTag::Equal => {
+                        let joins = runs[i].1.trim().is_empty()
+                            && runs.get(i + 1).is_some_and(|r| r.0 != ChangeTag::Equal);
+                        if !joins {
+                            break;
+                        }
+                        del.push_str(&runs[i].1);
+                        ins.push_str(&runs[i].1);
+                    }
                 }
-                ChangeTag::Delete => ("[-", "-]"),
-                ChangeTag::Insert => ("{+", "+}"),
-            };
-            let lead = &v[..v.len() - v.trim_start().len()];
-            let trail = &v[v.trim_end().len()..];
-            out.push_str(lead);
-            out.push_str(open);
-            out.push_str(v.trim());
-            out.push_str(close);
-            out.push_str(trail);
+                i += 1;
+            }
+            let (d, n) = (clean(del.trim(), 2000), clean(ins.trim(), 2000));
+            if !d.is_empty() {
+                out.push_str(&format!("[-{d}-]"));
+            }
+            if !n.is_empty() {
+                out.push_str(&format!("{{+{n}+}}"));
+            }
+            // Keep the space the stretch ended with.
+            if ins.ends_with(char::is_whitespace)
+                || (ins.is_empty() && del.ends_with(char::is_whitespace))
+            {
+                out.push(' ');
+            }
         }
         if out.len() > 4000 {
             out = crate::text::truncate_at_char(&out, 4000).to_string();
@@ -148,6 +173,13 @@ mod tests {
         );
         assert!(d.contains("[-workspace.-]{+computer.+}"), "{d}");
         assert!(d.contains("from the"), "{d}");
+        let d = words("Get the current time.", "Get the current time and date.");
+        assert_eq!(d, "Get the current [-time.-]{+time and date.+}");
+        let d = words(
+            "Send a message now to the channel",
+            "Send a note to the channel",
+        );
+        assert_eq!(d, "Send a [-message now-]{+note+} to the channel");
     }
 
     #[test]

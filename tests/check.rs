@@ -614,3 +614,48 @@ fn check_github_format_escapes_hostile_text_per_the_toolkit() {
     }
     assert!(!out.contains("\n::add-mask::"), "{out}");
 }
+
+#[test]
+fn check_table_lists_suppressed_results_and_stale_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("toolrisk.toml");
+    std::fs::write(
+        &cfg,
+        "fail-on = \"critical\"\n\n[[suppress]]\ntool = \"run_command\"\nid = \"risk/execute\"\nreason = \"only in the CI sandbox\"\n\n[[suppress]]\ntool = \"add\"\nid = \"risk\"\nreason = \"poisoning fixture\"\n\n[[suppress]]\ntool = \"gone_tool\"\nid = \"finding\"\nreason = \"was removed\"\n",
+    )
+    .unwrap();
+    let o = run(&["check", INPUT, "--config", cfg.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "both critical tools are suppressed: {}",
+        stderr(&o)
+    );
+    let out = stdout(&o);
+    assert!(out.contains("2 suppressed:"), "{out}");
+    assert!(
+        out.contains("run_command risk/execute: only in the CI sandbox"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("suppress[2] (tool `gone_tool`, id `finding`) matched no result"),
+        "{}",
+        stderr(&o)
+    );
+    // --fail-on on the command line wins over the file's.
+    let o = run(&[
+        "check",
+        INPUT,
+        "--config",
+        cfg.to_str().unwrap(),
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        !stderr(&o).contains("run_command (critical)"),
+        "suppressed: {}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("delete_file (high)"), "{}", stderr(&o));
+}

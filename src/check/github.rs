@@ -28,7 +28,7 @@ pub fn commands(items: &[Item]) -> String {
         };
         let mut props = Vec::new();
         if let Some(l) = &it.location {
-            props.push(format!("file={}", escape_property(&l.uri)));
+            props.push(format!("file={}", escape_property(&l.path)));
             props.push(format!("line={}", l.start_line));
             props.push(format!("col={}", l.start_column));
             props.push(format!("endLine={}", l.end_line));

@@ -9,6 +9,8 @@ use crate::model::Tool;
 #[derive(Debug, Clone)]
 pub struct Source {
     pub uri: String,
+    /// The plain path (see [`FileLocation::path`]).
+    pub path: String,
     pub text: String,
 }
 
@@ -19,11 +21,19 @@ impl Source {
     /// Reads `path` through `bounded`; the URI is the path as given, `./` dropped, with `/`.
     pub fn load(path: &std::path::Path) -> anyhow::Result<Source> {
         let text = crate::bounded::read_text(path, MAX_SOURCE_BYTES)?;
-        let uri = path
+        let cwd = std::env::current_dir().ok();
+        let plain = cwd
+            .as_deref()
+            .and_then(|c| path.strip_prefix(c).ok())
+            .unwrap_or(path)
             .to_string_lossy()
             .trim_start_matches("./")
-            .replace('\\', "/");
-        Ok(Source { uri, text })
+            .to_string();
+        Ok(Source {
+            uri: file_uri(path),
+            path: plain,
+            text,
+        })
     }
 
     /// The location of the tool's `anchor` text, else of its other text, else line 1.
@@ -41,6 +51,7 @@ impl Source {
             Some((start, end)) => self.location(start, end),
             None => FileLocation {
                 uri: self.uri.clone(),
+                path: self.path.clone(),
                 start_line: 1,
                 start_column: 1,
                 end_line: 1,
@@ -111,12 +122,52 @@ impl Source {
         let (el, ec) = line_col(&self.text, end);
         FileLocation {
             uri: self.uri.clone(),
+            path: self.path.clone(),
             start_line: sl,
             start_column: sc,
             end_line: el,
             end_column: ec,
         }
     }
+}
+
+/// The URI GitHub matches against the repository: a path under the working directory (the
+/// checkout in CI) as a relative reference, anything else as a `file://` URI.
+pub fn file_uri(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let rel = if path.is_absolute() {
+        cwd.as_deref()
+            .and_then(|c| path.strip_prefix(c).ok())
+            .map(|p| p.to_path_buf())
+    } else {
+        Some(path.to_path_buf())
+    };
+    match rel {
+        Some(r) => {
+            let s = r.to_string_lossy().replace('\\', "/");
+            let s = s.trim_start_matches("./");
+            let mut out = String::with_capacity(s.len());
+            for b in s.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        }
+        None => url::Url::from_file_path(path)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| path.to_string_lossy().into_owned()),
+    }
+}
+
+/// The working directory as a `file://` URI ending in `/` (SARIF `workingDirectory`).
+pub fn working_directory_uri() -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    url::Url::from_directory_path(cwd)
+        .ok()
+        .map(|u| u.to_string())
 }
 
 /// The JSON string form of `s` without its quotes.
@@ -149,6 +200,7 @@ mod tests {
     fn finds_json_escaped_descriptions_and_quoted_names() {
         let src = Source {
             uri: "tools.json".into(),
+            path: "tools.json".into(),
             text: "{\"tools\": [\n  {\"name\": \"get_time\",\n   \"description\": \"Say \\\"now\\\".\"}\n]}\n".into(),
         };
         let l = src.locate(
@@ -162,9 +214,21 @@ mod tests {
     }
 
     #[test]
+    fn uris_are_relative_under_the_working_directory_and_encoded() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(file_uri(&cwd.join("src/a b.json")), "src/a%20b.json");
+        assert_eq!(file_uri(std::path::Path::new("./tools.json")), "tools.json");
+        assert_eq!(
+            file_uri(std::path::Path::new("/nonexistent-root/x y.py")),
+            "file:///nonexistent-root/x%20y.py"
+        );
+    }
+
+    #[test]
     fn finds_names_as_words_in_code_and_falls_back_to_line_1() {
         let src = Source {
             uri: "server.py".into(),
+            path: "server.py".into(),
             text: "import x\n\n@mcp.tool()\ndef get_time_zone():\n    pass\ndef get_time():\n"
                 .into(),
         };

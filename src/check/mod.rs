@@ -60,8 +60,11 @@ pub enum Anchor {
 /// A place in a file (1-based lines; columns in characters, `end_column` exclusive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileLocation {
-    /// As given (relative to the working directory, the repository root in CI).
+    /// For SARIF: relative to the working directory (the repository root in CI) when under
+    /// it, else a `file://` URI; percent-encoded.
     pub uri: String,
+    /// For GitHub annotations: the plain path, relative to the working directory when under it.
+    pub path: String,
     pub start_line: usize,
     pub start_column: usize,
     pub end_line: usize,

@@ -124,10 +124,21 @@ pub fn log(items: &[Item], rules: &RuleSet) -> Value {
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": descriptors,
             }},
+            "invocations": [invocation()],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]
     })
+}
+
+/// The run's invocation: successful (results were produced), and the working directory
+/// GitHub uses to turn absolute `file://` locations into repository paths.
+fn invocation() -> Value {
+    let mut v = json!({"executionSuccessful": true});
+    if let Some(uri) = super::locate::working_directory_uri() {
+        v["workingDirectory"] = json!({"uri": uri});
+    }
+    v
 }
 
 fn nonempty(s: &str, fallback: &str) -> String {

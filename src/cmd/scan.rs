@@ -102,9 +102,12 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
         .iter()
         .copied()
         .find(|c| c.policy_target() == Some(target));
+    // One name configured in several places (user and project scope, or several clients) is
+    // one entry in a policy: the last one read (project over user) is used.
     let mut names = std::collections::BTreeSet::new();
+    let mut twice = std::collections::BTreeSet::new();
     let mut chosen = vec![];
-    for s in &r.servers {
+    for s in r.servers.iter().rev() {
         if client.is_some_and(|c| c != s.client) || s.disabled {
             continue;
         }
@@ -113,10 +116,15 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
             continue;
         }
         if !names.insert(s.name.as_str()) {
-            eprintln!("note: `{}` is configured twice; the first entry is used", report::clean(&s.name, 80));
+            twice.insert(report::clean(&s.name, 80));
             continue;
         }
         chosen.push(s);
+    }
+    chosen.reverse();
+    if !twice.is_empty() {
+        let list: Vec<String> = twice.into_iter().collect();
+        eprintln!("note: configured more than once, the project-level (last read) entry is used: {}", list.join(", "));
     }
     let servers: Vec<ServerPolicy> = chosen
         .iter()

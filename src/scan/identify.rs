@@ -113,7 +113,7 @@ fn package_spec<'a>(args: &[&'a str], value_flags: &[&str], package_flags: &[&st
     let mut it = args.iter();
     let mut from = None;
     while let Some(a) = it.next() {
-        if let Some((flag, v)) = a.split_once('=') {
+        if let Some((flag, v)) = a.split_once('=').filter(|_| a.starts_with('-')) {
             if package_flags.contains(&flag) {
                 from = Some(v);
             }
@@ -303,12 +303,12 @@ pub fn redact_url(url: &str) -> String {
         return url.split(['?', '#']).next().unwrap_or("").to_string();
     };
     if !u.username().is_empty() || u.password().is_some() {
-        let _ = u.set_username("…");
+        let _ = u.set_username("redacted");
         let _ = u.set_password(None);
     }
     if u.query().is_some() {
         let keys: Vec<String> = u.query_pairs().map(|(k, _)| k.into_owned()).collect();
-        let q: Vec<String> = keys.iter().map(|k| format!("{k}=…")).collect();
+        let q: Vec<String> = keys.iter().map(|k| format!("{k}=redacted")).collect();
         u.set_query(Some(&q.join("&")));
     }
     u.set_fragment(None);
@@ -355,6 +355,6 @@ mod tests {
     fn redacted_url_keeps_no_credentials() {
         let r = redact_url("https://user:hunter2@host.example/mcp?api_key=SECRET&x=1");
         assert!(!r.contains("hunter2") && !r.contains("SECRET"), "{r}");
-        assert!(r.contains("api_key=…"));
+        assert!(r.contains("api_key=redacted"));
     }
 }

@@ -370,6 +370,19 @@ pub fn scan(opts: &Options) -> anyhow::Result<Report> {
     Ok(report)
 }
 
+/// One name in two scopes is one server to the client: the later file (project over user,
+/// as discovery orders them) wins.
+fn dedup(members: Vec<&ServerReport>) -> Vec<&ServerReport> {
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<&ServerReport> = members
+        .into_iter()
+        .rev()
+        .filter(|s| seen.insert(s.name.clone()))
+        .collect();
+    kept.reverse();
+    kept
+}
+
 /// The reachable sets of one client: for Claude Code, one per project (user servers plus
 /// that project's), for the others one. Disabled servers are left out.
 pub fn contexts(servers: &[ServerReport]) -> Vec<(Client, Option<String>, Vec<&ServerReport>)> {
@@ -386,7 +399,7 @@ pub fn contexts(servers: &[ServerReport]) -> Vec<(Client, Option<String>, Vec<&S
         projects.sort();
         projects.dedup();
         if projects.is_empty() {
-            out.push((client, None, of));
+            out.push((client, None, dedup(of)));
             continue;
         }
         for p in projects {
@@ -395,7 +408,7 @@ pub fn contexts(servers: &[ServerReport]) -> Vec<(Client, Option<String>, Vec<&S
                 .copied()
                 .filter(|s| s.project.as_ref().is_none_or(|q| q == p))
                 .collect();
-            out.push((client, Some(p.clone()), members));
+            out.push((client, Some(p.clone()), dedup(members)));
         }
     }
     out

@@ -55,10 +55,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A diff is shown line by line with control characters escaped (the file is the user's, but
-/// tool names in it come from servers).
+/// A diff as printed: headers, hunk markers and the changed lines, escaped for the terminal.
+/// Unchanged context lines are left out, and a changed line whose key names a secret shows
+/// the key only: the file is the user's and may hold credentials.
 pub fn report_clean_diff(diff: &str) -> String {
-    diff.lines()
-        .map(|l| report::clean(l, 4000) + "\n")
-        .collect()
+    let mut out = String::new();
+    for l in diff.lines() {
+        if l.starts_with(' ') {
+            continue;
+        }
+        let shown = if (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---") {
+            redact_line(l)
+        } else {
+            l.to_string()
+        };
+        out.push_str(&report::clean(&shown, 4000));
+        out.push('\n');
+    }
+    out
+}
+
+fn redact_line(l: &str) -> String {
+    let Some(i) = l.find(['=', ':']) else {
+        return l.to_string();
+    };
+    let key = l[1..i].trim().trim_matches(['"', '\'', ' ']);
+    if toolrisk::scan::findings::secret_name(key) {
+        format!("{}{} (value not shown)", &l[..i], &l[i..i + 1])
+    } else {
+        l.to_string()
+    }
 }

@@ -51,9 +51,12 @@ pub struct Args {
     pub emit: Option<Target>,
     /// With --emit: merge the policy into FILE (default: the file the target reads) keeping its
     /// other settings and comments, with a backup beside it, and print the diff.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", requires = "emit")]
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = DEFAULT_FILE, requires = "emit")]
     pub write: Option<PathBuf>,
 }
+
+/// `--write` given without a file: the file the target reads.
+const DEFAULT_FILE: &str = ":default:";
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let opts = scan::Options {
@@ -141,7 +144,7 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
         report::emit(&emitted.text)?;
         return Ok(());
     };
-    let path = if file.as_os_str().is_empty() {
+    let path = if file.as_os_str() == DEFAULT_FILE {
         default_file(target, opts, &chosen)?
     } else {
         file.clone()

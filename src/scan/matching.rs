@@ -123,7 +123,11 @@ impl Index {
                 .find(|p| package_key(&p.registry, &p.identifier) == package_key(&id.registry, &id.name))
                 .and_then(|p| p.version.clone())
                 .or_else(|| s.version.clone())
-                .filter(|v| id.version.as_deref().is_some_and(|c| c != v));
+                .filter(|v| {
+                    id.version
+                        .as_deref()
+                        .is_some_and(|c| c != v && !c.starts_with("sha256:"))
+                });
             (
                 Matched {
                     slug: s.slug.clone(),

@@ -2,7 +2,10 @@
 //! language (serde_json, toml_edit, cedar-policy), names that would be patterns (issue 15.3),
 //! per-argument verdicts, and the `--write` merge keeping a user's other settings byte for byte.
 
-use cedar_policy::{Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet, Request};
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet,
+    Request,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -12,13 +15,24 @@ use toolrisk::model::*;
 fn cls(name: &str, action: Action) -> Classification {
     Classification {
         name: name.to_string(),
-        access: if action == Action::Allow { Access::Read } else { Access::Write },
-        effects: if action == Action::Deny { vec![Effect::Destructive] } else { vec![] },
+        access: if action == Action::Allow {
+            Access::Read
+        } else {
+            Access::Write
+        },
+        effects: if action == Action::Deny {
+            vec![Effect::Destructive]
+        } else {
+            vec![]
+        },
         class: Class::Read,
         risk: Risk::Low,
         policy: Policy {
             action,
-            rate_limit: (action == Action::RateLimit).then_some(RateLimit { max: 10, window: 60 }),
+            rate_limit: (action == Action::RateLimit).then_some(RateLimit {
+                max: 10,
+                window: 60,
+            }),
             reason: format!("reason for {name}"),
         },
         confidence: Confidence::High,
@@ -42,17 +56,48 @@ fn sample() -> Vec<Classification> {
 fn router() -> Classification {
     let mut c = cls("manage_records", Action::RequireApproval);
     c.per_argument = vec![
-        ArgumentClass { param: "action".into(), value: "list".into(), access: Access::Read, class: Class::Read },
-        ArgumentClass { param: "action".into(), value: "get".into(), access: Access::Read, class: Class::Read },
-        ArgumentClass { param: "action".into(), value: "delete".into(), access: Access::Write, class: Class::Destructive },
+        ArgumentClass {
+            param: "action".into(),
+            value: "list".into(),
+            access: Access::Read,
+            class: Class::Read,
+        },
+        ArgumentClass {
+            param: "action".into(),
+            value: "get".into(),
+            access: Access::Read,
+            class: Class::Read,
+        },
+        ArgumentClass {
+            param: "action".into(),
+            value: "delete".into(),
+            access: Access::Write,
+            class: Class::Destructive,
+        },
     ];
     c
 }
 
 /// Names a server could give its tools to turn a policy into a pattern or break its syntax.
 const HOSTILE: &[&str] = &[
-    "*", "get_*", "mcp__*", "a\"b", "back\\slash", "new\nline", "tab\there", "x:y", "(paren)",
-    "spa ce", "ünïcode", "emoji😀", "semi;colon", "}{", "?q", "[set]", "..", "",
+    "*",
+    "get_*",
+    "mcp__*",
+    "a\"b",
+    "back\\slash",
+    "new\nline",
+    "tab\there",
+    "x:y",
+    "(paren)",
+    "spa ce",
+    "ünïcode",
+    "emoji😀",
+    "semi;colon",
+    "}{",
+    "?q",
+    "[set]",
+    "..",
+    "",
 ];
 
 fn fixtures() -> PathBuf {
@@ -66,7 +111,8 @@ fn golden(name: &str, text: &str) {
         std::fs::create_dir_all(fixtures()).unwrap();
         std::fs::write(&path, text).unwrap();
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing (run with TOOLRISK_BLESS=1)", path.display()));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing (run with TOOLRISK_BLESS=1)", path.display()));
     pretty_assertions::assert_eq!(want, text, "{}", path.display());
 }
 
@@ -76,7 +122,8 @@ fn emit(t: Target, servers: &[ServerPolicy]) -> policy::Emitted {
 
 /// The tool entity ids of every policy in a Cedar set, by effect.
 fn cedar_resources(text: &str) -> (PolicySet, Vec<(String, String)>) {
-    let set = PolicySet::from_str(text).unwrap_or_else(|e| panic!("cedar rejected:\n{text}\n{e:?}"));
+    let set =
+        PolicySet::from_str(text).unwrap_or_else(|e| panic!("cedar rejected:\n{text}\n{e:?}"));
     let mut out = vec![];
     for p in set.policies() {
         if let cedar_policy::ResourceConstraint::Eq(uid) = p.resource_constraint() {
@@ -87,7 +134,9 @@ fn cedar_resources(text: &str) -> (PolicySet, Vec<(String, String)>) {
 }
 
 fn call(set: &PolicySet, tool: &str, context: Value) -> Decision {
-    let uid = |t: &str, id: &str| EntityUid::from_type_name_and_id(EntityTypeName::from_str(t).unwrap(), EntityId::new(id));
+    let uid = |t: &str, id: &str| {
+        EntityUid::from_type_name_and_id(EntityTypeName::from_str(t).unwrap(), EntityId::new(id))
+    };
     let req = Request::new(
         uid("Client", "alice"),
         uid("Action", "call_tool"),
@@ -96,13 +145,18 @@ fn call(set: &PolicySet, tool: &str, context: Value) -> Decision {
         None,
     )
     .unwrap();
-    Authorizer::new().is_authorized(&req, set, &Entities::empty()).decision()
+    Authorizer::new()
+        .is_authorized(&req, set, &Entities::empty())
+        .decision()
 }
 
 #[test]
 fn golden_output_per_target_and_parsed_back() {
     let tools = sample();
-    let servers = [ServerPolicy { key: "my-server", tools: &tools }];
+    let servers = [ServerPolicy {
+        key: "my-server",
+        tools: &tools,
+    }];
     for &t in Target::all() {
         let e = emit(t, &servers);
         golden(&format!("{}.{}", t.as_str(), t.extension()), &e.text);
@@ -127,11 +181,23 @@ fn claude_code_rate_limit_becomes_ask_and_says_so() {
     let e = policy::emit(Target::ClaudeCode, "srv", &tools).unwrap();
     let v: Value = serde_json::from_str(&e.text).unwrap();
     assert_eq!(v["permissions"]["allow"], json!(["mcp__srv__list_items"]));
-    assert_eq!(v["permissions"]["ask"], json!(["mcp__srv__search", "mcp__srv__send_message"]));
+    assert_eq!(
+        v["permissions"]["ask"],
+        json!(["mcp__srv__search", "mcp__srv__send_message"])
+    );
     assert_eq!(v["permissions"]["deny"], json!(["mcp__srv__delete_all"]));
-    assert!(e.notes.iter().any(|n| n.contains("rate-limited") && n.contains("ask")), "{:?}", e.notes);
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.contains("rate-limited") && n.contains("ask")),
+        "{:?}",
+        e.notes
+    );
     // The site's helper agrees.
-    assert_eq!(policy::claude_code_settings("srv", &tools)["permissions"]["ask"], v["permissions"]["ask"]);
+    assert_eq!(
+        policy::claude_code_settings("srv", &tools)["permissions"]["ask"],
+        v["permissions"]["ask"]
+    );
 }
 
 #[test]
@@ -146,13 +212,20 @@ fn tool_names_are_never_patterns_claude_code() {
     let tools: Vec<Classification> = HOSTILE.iter().map(|n| cls(n, Action::Allow)).collect();
     let e = policy::emit(Target::ClaudeCode, "srv", &tools).unwrap();
     let v: Value = serde_json::from_str(&e.text).unwrap();
-    assert_eq!(v["permissions"]["allow"], json!([]), "no hostile name may be allowed");
+    assert_eq!(
+        v["permissions"]["allow"],
+        json!([]),
+        "no hostile name may be allowed"
+    );
     let deny: Vec<String> = serde_json::from_value(v["permissions"]["deny"].clone()).unwrap();
     assert!(deny.contains(&"mcp__srv__*".to_string()));
     assert!(deny.contains(&"mcp__srv__get_*".to_string()));
     for d in &deny {
         assert!(d.starts_with("mcp__srv__"), "{d}");
-        assert!(!d.contains(['(', ')', '\n', '"', ' ']), "a rule holds a syntax character: {d:?}");
+        assert!(
+            !d.contains(['(', ')', '\n', '"', ' ']),
+            "a rule holds a syntax character: {d:?}"
+        );
     }
     assert_eq!(e.unsafe_names.len(), HOSTILE.len());
     // A plain name next to them is still allowed exactly.
@@ -164,7 +237,11 @@ fn tool_names_are_never_patterns_claude_code() {
 
 #[test]
 fn tool_names_are_never_patterns_cursor() {
-    let tools: Vec<Classification> = HOSTILE.iter().map(|n| cls(n, Action::Allow)).chain([cls("ok_tool", Action::Allow)]).collect();
+    let tools: Vec<Classification> = HOSTILE
+        .iter()
+        .map(|n| cls(n, Action::Allow))
+        .chain([cls("ok_tool", Action::Allow)])
+        .collect();
     let e = policy::emit(Target::Cursor, "srv", &tools).unwrap();
     let v: Value = serde_json::from_str(&e.text).unwrap();
     let allow: Vec<String> = serde_json::from_value(v["mcpAllowlist"].clone()).unwrap();
@@ -178,7 +255,10 @@ fn tool_names_are_never_patterns_cursor() {
 
 #[test]
 fn tool_names_are_never_patterns_gemini_vscode_codex_exact_round_trip() {
-    let tools: Vec<Classification> = HOSTILE.iter().map(|n| cls(n, Action::RequireApproval)).collect();
+    let tools: Vec<Classification> = HOSTILE
+        .iter()
+        .map(|n| cls(n, Action::RequireApproval))
+        .collect();
     // Codex: TOML quotes every key: parsed back, the names are exactly the tools.
     let e = policy::emit(Target::Codex, "srv", &tools).unwrap();
     let doc = e.text.parse::<toml_edit::DocumentMut>().unwrap();
@@ -188,20 +268,32 @@ fn tool_names_are_never_patterns_gemini_vscode_codex_exact_round_trip() {
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
-    assert_eq!(enabled, HOSTILE.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        enabled,
+        HOSTILE.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    );
     for n in HOSTILE {
-        assert_eq!(doc["mcp_servers"]["srv"]["tools"][*n]["approval_mode"].as_str(), Some("prompt"), "{n:?}");
+        assert_eq!(
+            doc["mcp_servers"]["srv"]["tools"][*n]["approval_mode"].as_str(),
+            Some("prompt"),
+            "{n:?}"
+        );
     }
     // VS Code: exact keys.
     let e = policy::emit(Target::Vscode, "srv", &tools).unwrap();
     let v: Value = serde_json::from_str(&e.text).unwrap();
     for n in HOSTILE {
-        assert_eq!(v["chat.tools.eligibleForAutoApproval"][format!("srv/{n}")], json!(false), "{n:?}");
+        assert_eq!(
+            v["chat.tools.eligibleForAutoApproval"][format!("srv/{n}")],
+            json!(false),
+            "{n:?}"
+        );
     }
     // Gemini CLI: names that could be read as a `tool(args)` pattern are left out (not offered).
     let e = policy::emit(Target::GeminiCli, "srv", &tools).unwrap();
     let v: Value = serde_json::from_str(&e.text).unwrap();
-    let inc: Vec<String> = serde_json::from_value(v["mcpServers"]["srv"]["includeTools"].clone()).unwrap();
+    let inc: Vec<String> =
+        serde_json::from_value(v["mcpServers"]["srv"]["includeTools"].clone()).unwrap();
     assert!(!inc.iter().any(|n| n.contains('(')));
     assert!(e.unsafe_names.iter().any(|(_, t)| t == "(paren)"));
 }
@@ -212,7 +304,11 @@ fn tool_names_are_never_patterns_cedar_accepts_every_name_exactly() {
     tools.push(cls("blocked", Action::Deny));
     let e = policy::emit(Target::Cedar, "srv\"x", &tools).unwrap();
     let (set, resources) = cedar_resources(&e.text);
-    let permitted: Vec<&str> = resources.iter().filter(|(eff, _)| eff == "permit").map(|(_, id)| id.as_str()).collect();
+    let permitted: Vec<&str> = resources
+        .iter()
+        .filter(|(eff, _)| eff == "permit")
+        .map(|(_, id)| id.as_str())
+        .collect();
     assert_eq!(permitted, HOSTILE.to_vec());
     assert!(resources.contains(&("forbid".into(), "blocked".into())));
     // `*` permits the tool named `*` and nothing else.
@@ -228,12 +324,24 @@ fn per_argument_read_values_allowed_rest_asked_native_and_cedar() {
     let native = policy::native_policy(&tools);
     let rule = &native["tools"]["manage_records"];
     assert_eq!(rule["action"], json!("require_approval"));
-    assert_eq!(rule["arguments"], json!({"param": "action", "allow": ["list", "get"]}));
+    assert_eq!(
+        rule["arguments"],
+        json!({"param": "action", "allow": ["list", "get"]})
+    );
     let e = policy::emit(Target::Cedar, "db", &tools).unwrap();
     let (set, _) = cedar_resources(&e.text);
-    assert_eq!(call(&set, "manage_records", json!({"arg_action": "list"})), Decision::Allow);
-    assert_eq!(call(&set, "manage_records", json!({"arg_action": "get"})), Decision::Allow);
-    assert_eq!(call(&set, "manage_records", json!({"arg_action": "delete"})), Decision::Deny);
+    assert_eq!(
+        call(&set, "manage_records", json!({"arg_action": "list"})),
+        Decision::Allow
+    );
+    assert_eq!(
+        call(&set, "manage_records", json!({"arg_action": "get"})),
+        Decision::Allow
+    );
+    assert_eq!(
+        call(&set, "manage_records", json!({"arg_action": "delete"})),
+        Decision::Deny
+    );
     assert_eq!(call(&set, "manage_records", json!({})), Decision::Deny);
     // A client format cannot see arguments: the worst case applies, and the output says so.
     let e = policy::emit(Target::ClaudeCode, "db", &tools).unwrap();
@@ -254,15 +362,33 @@ fn annotations_overlay_hints() {
     let tools = sample();
     let e = policy::emit(Target::Annotations, "srv", &tools).unwrap();
     let v: Value = serde_json::from_str(&e.text).unwrap();
-    assert_eq!(v["servers"]["srv"]["list_items"], json!({"readOnlyHint": true, "openWorldHint": false, "idempotentHint": true}));
-    assert_eq!(v["servers"]["srv"]["delete_all"]["destructiveHint"], json!(true));
-    assert_eq!(v["servers"]["srv"]["delete_all"]["readOnlyHint"], json!(false));
+    assert_eq!(
+        v["servers"]["srv"]["list_items"],
+        json!({"readOnlyHint": true, "openWorldHint": false, "idempotentHint": true})
+    );
+    assert_eq!(
+        v["servers"]["srv"]["delete_all"]["destructiveHint"],
+        json!(true)
+    );
+    assert_eq!(
+        v["servers"]["srv"]["delete_all"]["readOnlyHint"],
+        json!(false)
+    );
 }
 
 #[test]
 fn duplicate_server_names_are_refused() {
     let tools = sample();
-    let s = [ServerPolicy { key: "a", tools: &tools }, ServerPolicy { key: "a", tools: &tools }];
+    let s = [
+        ServerPolicy {
+            key: "a",
+            tools: &tools,
+        },
+        ServerPolicy {
+            key: "a",
+            tools: &tools,
+        },
+    ];
     assert!(policy::emit_setup(Target::Native, &s).is_err());
 }
 
@@ -277,7 +403,12 @@ fn target_names_round_trip() {
 // ---------------------------------------------------------------------------------------
 // --write
 
-fn write_round_trip(target: Target, name: &str, original: &str, servers: &[ServerPolicy]) -> (String, PathBuf, tempfile::TempDir) {
+fn write_round_trip(
+    target: Target,
+    name: &str,
+    original: &str,
+    servers: &[ServerPolicy],
+) -> (String, PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, original).unwrap();
@@ -285,7 +416,11 @@ fn write_round_trip(target: Target, name: &str, original: &str, servers: &[Serve
     let w = write::write(target, &path, &e, servers).unwrap();
     let after = std::fs::read_to_string(&path).unwrap();
     let backup = w.backup.clone().expect("a backup");
-    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original, "backup holds the old bytes");
+    assert_eq!(
+        std::fs::read_to_string(&backup).unwrap(),
+        original,
+        "backup holds the old bytes"
+    );
     assert!(w.diff.contains("+++ b/"), "a diff is printed");
     // Idempotent: a second write changes nothing and leaves no temporary file.
     let again = write::write(target, &path, &e, servers).unwrap();
@@ -316,17 +451,36 @@ fn write_claude_code_settings_keeps_other_settings_byte_for_byte() {
 }
 "#;
     let tools = sample();
-    let s = [ServerPolicy { key: "srv", tools: &tools }];
+    let s = [ServerPolicy {
+        key: "srv",
+        tools: &tools,
+    }];
     let (after, _, _) = write_round_trip(Target::ClaudeCode, "settings.json", original, &s);
-    for kept in ["  // my settings\n  \"model\": \"opus\",\n  \"env\": { \"FOO\": \"bar\" },", "\"Bash(npm test)\"", "\"Read(.env)\"", "\"defaultMode\": \"default\"", "  \"hooks\": {}\n}\n"] {
+    for kept in [
+        "  // my settings\n  \"model\": \"opus\",\n  \"env\": { \"FOO\": \"bar\" },",
+        "\"Bash(npm test)\"",
+        "\"Read(.env)\"",
+        "\"defaultMode\": \"default\"",
+        "  \"hooks\": {}\n}\n",
+    ] {
         assert!(after.contains(kept), "lost {kept:?} in:\n{after}");
     }
-    let v: Value = jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
+    let v: Value =
+        jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
     let allow: Vec<String> = serde_json::from_value(v["permissions"]["allow"].clone()).unwrap();
     assert!(allow.contains(&"mcp__srv__list_items".into()));
-    assert!(!allow.contains(&"mcp__srv__send_message".into()), "a tool now asked for leaves allow");
-    assert!(v["permissions"]["ask"].as_array().unwrap().contains(&json!("mcp__srv__send_message")));
-    assert!(v["permissions"]["deny"].as_array().unwrap().contains(&json!("mcp__srv__delete_all")));
+    assert!(
+        !allow.contains(&"mcp__srv__send_message".into()),
+        "a tool now asked for leaves allow"
+    );
+    assert!(v["permissions"]["ask"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mcp__srv__send_message")));
+    assert!(v["permissions"]["deny"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mcp__srv__delete_all")));
 }
 
 #[test]
@@ -346,49 +500,99 @@ args = ["other==1"]
 model = "gpt-5-mini"
 "#;
     let tools = sample();
-    let s = [ServerPolicy { key: "srv", tools: &tools }];
+    let s = [ServerPolicy {
+        key: "srv",
+        tools: &tools,
+    }];
     let (after, _, _) = write_round_trip(Target::Codex, "config.toml", original, &s);
-    for kept in ["# my Codex config\nmodel = \"gpt-5\"   # the model\n", "command = \"npx\"  # launcher\nargs = [\"-y\", \"pkg@1.0.0\"]\n", "[mcp_servers.other]\ncommand = \"uvx\"\nargs = [\"other==1\"]\n", "[profiles.fast]\nmodel = \"gpt-5-mini\"\n"] {
+    for kept in [
+        "# my Codex config\nmodel = \"gpt-5\"   # the model\n",
+        "command = \"npx\"  # launcher\nargs = [\"-y\", \"pkg@1.0.0\"]\n",
+        "[mcp_servers.other]\ncommand = \"uvx\"\nargs = [\"other==1\"]\n",
+        "[profiles.fast]\nmodel = \"gpt-5-mini\"\n",
+    ] {
         assert!(after.contains(kept), "lost {kept:?} in:\n{after}");
     }
     let doc = after.parse::<toml_edit::DocumentMut>().unwrap();
-    assert_eq!(doc["mcp_servers"]["srv"]["disabled_tools"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>(), vec!["delete_all"]);
-    assert_eq!(doc["mcp_servers"]["srv"]["tools"]["list_items"]["approval_mode"].as_str(), Some("approve"));
-    assert_eq!(doc["mcp_servers"]["srv"]["tools"]["send_message"]["approval_mode"].as_str(), Some("prompt"));
+    assert_eq!(
+        doc["mcp_servers"]["srv"]["disabled_tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["delete_all"]
+    );
+    assert_eq!(
+        doc["mcp_servers"]["srv"]["tools"]["list_items"]["approval_mode"].as_str(),
+        Some("approve")
+    );
+    assert_eq!(
+        doc["mcp_servers"]["srv"]["tools"]["send_message"]["approval_mode"].as_str(),
+        Some("prompt")
+    );
 }
 
 #[test]
 fn write_gemini_settings_keeps_comments_and_refuses_unknown_server() {
     let original = "{\n  // theme\n  \"theme\": \"GitHub\",\n  \"mcpServers\": {\n    \"srv\": {\"command\": \"uvx\", \"args\": [\"x==1\"]}\n  }\n}\n";
     let tools = sample();
-    let s = [ServerPolicy { key: "srv", tools: &tools }];
+    let s = [ServerPolicy {
+        key: "srv",
+        tools: &tools,
+    }];
     let (after, path, _dir) = write_round_trip(Target::GeminiCli, "settings.json", original, &s);
     assert!(after.contains("  // theme\n  \"theme\": \"GitHub\",\n"));
     assert!(after.contains("\"command\": \"uvx\""));
-    let v: Value = jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
-    assert_eq!(v["mcpServers"]["srv"]["excludeTools"], json!(["delete_all"]));
-    let missing = [ServerPolicy { key: "not-there", tools: &tools }];
+    let v: Value =
+        jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
+    assert_eq!(
+        v["mcpServers"]["srv"]["excludeTools"],
+        json!(["delete_all"])
+    );
+    let missing = [ServerPolicy {
+        key: "not-there",
+        tools: &tools,
+    }];
     let e = policy::emit_setup(Target::GeminiCli, &missing).unwrap();
     let err = write::write(Target::GeminiCli, &path, &e, &missing).unwrap_err();
-    assert!(matches!(err, write::WriteError::MissingServer { .. }), "{err}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), after, "a refused write changes nothing");
+    assert!(
+        matches!(err, write::WriteError::MissingServer { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        after,
+        "a refused write changes nothing"
+    );
 }
 
 #[test]
 fn write_cursor_and_vscode_merge_into_existing_lists() {
     let tools = sample();
-    let s = [ServerPolicy { key: "srv", tools: &tools }];
+    let s = [ServerPolicy {
+        key: "srv",
+        tools: &tools,
+    }];
     let cursor = "{\n  // mine\n  \"mcpAllowlist\": [\"github:*\", \"srv:delete_all\"],\n  \"terminalAllowlist\": [\"git\"]\n}\n";
     let (after, _, _) = write_round_trip(Target::Cursor, "permissions.json", cursor, &s);
-    let v: Value = jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
+    let v: Value =
+        jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
     assert_eq!(v["mcpAllowlist"], json!(["github:*", "srv:list_items"]));
     assert!(after.contains("\"terminalAllowlist\": [\"git\"]"));
     let vscode = "{\n  \"editor.fontSize\": 14, // big\n  \"chat.tools.eligibleForAutoApproval\": {\"runInTerminal\": false}\n}\n";
     let (after, _, _) = write_round_trip(Target::Vscode, "settings.json", vscode, &s);
     assert!(after.contains("\"editor.fontSize\": 14, // big"));
-    let v: Value = jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
-    assert_eq!(v["chat.tools.eligibleForAutoApproval"]["runInTerminal"], json!(false));
-    assert_eq!(v["chat.tools.eligibleForAutoApproval"]["srv/delete_all"], json!(false));
+    let v: Value =
+        jsonc_parser::parse_to_serde_value::<Value>(&after, &Default::default()).unwrap();
+    assert_eq!(
+        v["chat.tools.eligibleForAutoApproval"]["runInTerminal"],
+        json!(false)
+    );
+    assert_eq!(
+        v["chat.tools.eligibleForAutoApproval"]["srv/delete_all"],
+        json!(false)
+    );
 }
 
 #[test]
@@ -397,12 +601,22 @@ fn write_refuses_a_broken_file_and_leaves_it() {
     let path = dir.path().join("settings.json");
     std::fs::write(&path, "{ \"permissions\": [1, 2 ").unwrap();
     let tools = sample();
-    let s = [ServerPolicy { key: "srv", tools: &tools }];
+    let s = [ServerPolicy {
+        key: "srv",
+        tools: &tools,
+    }];
     let e = policy::emit_setup(Target::ClaudeCode, &s).unwrap();
     let err = write::write(Target::ClaudeCode, &path, &e, &s).unwrap_err();
     assert!(matches!(err, write::WriteError::Parse { .. }), "{err}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ \"permissions\": [1, 2 ");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no backup or temp file");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{ \"permissions\": [1, 2 "
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no backup or temp file"
+    );
 }
 
 #[test]
@@ -410,7 +624,10 @@ fn write_creates_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/settings.json");
     let tools = sample();
-    let s = [ServerPolicy { key: "srv", tools: &tools }];
+    let s = [ServerPolicy {
+        key: "srv",
+        tools: &tools,
+    }];
     let e = policy::emit_setup(Target::ClaudeCode, &s).unwrap();
     let w = write::write(Target::ClaudeCode, &path, &e, &s).unwrap();
     assert!(w.backup.is_none());

@@ -64,7 +64,10 @@ pub fn report_clean_diff(diff: &str) -> String {
         if l.starts_with(' ') {
             continue;
         }
-        let shown = if (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---") {
+        let shown = if (l.starts_with('+') || l.starts_with('-'))
+            && !l.starts_with("+++")
+            && !l.starts_with("---")
+        {
             redact_line(l)
         } else {
             l.to_string()

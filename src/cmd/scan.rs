@@ -81,7 +81,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report::emit(&text)?;
     }
     if !r.read_any() {
-        eprintln!("scan: no MCP client configuration could be read (give a PATH, --home or --project)");
+        eprintln!(
+            "scan: no MCP client configuration could be read (give a PATH, --home or --project)"
+        );
         return Ok(ExitCode::from(2));
     }
     if let Some(level) = args.fail_on {
@@ -93,7 +95,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|f| f.kind.clone())
             .collect();
         if !hits.is_empty() {
-            eprintln!("scan failed: findings at or above {level}: {}", hits.join(", "));
+            eprintln!(
+                "scan failed: findings at or above {level}: {}",
+                hits.join(", ")
+            );
             return Ok(ExitCode::from(1));
         }
     }
@@ -115,7 +120,11 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
             continue;
         }
         if s.tools_from == "unknown" {
-            eprintln!("note: `{}` ({}) is not in the catalogue; no policy for it", report::clean(&s.name, 80), s.client);
+            eprintln!(
+                "note: `{}` ({}) is not in the catalogue; no policy for it",
+                report::clean(&s.name, 80),
+                s.client
+            );
             continue;
         }
         if !names.insert(s.name.as_str()) {
@@ -127,7 +136,10 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
     chosen.reverse();
     if !twice.is_empty() {
         let list: Vec<String> = twice.into_iter().collect();
-        eprintln!("note: configured more than once, the project-level (last read) entry is used: {}", list.join(", "));
+        eprintln!(
+            "note: configured more than once, the project-level (last read) entry is used: {}",
+            list.join(", ")
+        );
     }
     let servers: Vec<ServerPolicy> = chosen
         .iter()
@@ -160,7 +172,11 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
 }
 
 /// The file a target reads, when `--write` names none.
-fn default_file(target: Target, opts: &scan::Options, chosen: &[&scan::ServerReport]) -> anyhow::Result<PathBuf> {
+fn default_file(
+    target: Target,
+    opts: &scan::Options,
+    chosen: &[&scan::ServerReport],
+) -> anyhow::Result<PathBuf> {
     let home = scan::discover::home(opts)
         .ok_or_else(|| anyhow::anyhow!("no home folder: give --write FILE"))?;
     let from_config = || -> anyhow::Result<PathBuf> {
@@ -170,7 +186,10 @@ fn default_file(target: Target, opts: &scan::Options, chosen: &[&scan::ServerRep
         match files.as_slice() {
             [one] => Ok(one.to_path_buf()),
             [] => anyhow::bail!("no configured server to write a policy for"),
-            _ => anyhow::bail!("the servers come from {} files: give --write FILE", files.len()),
+            _ => anyhow::bail!(
+                "the servers come from {} files: give --write FILE",
+                files.len()
+            ),
         }
     };
     Ok(match target {

@@ -25,26 +25,106 @@ const fn loc(client: Client, rel: &'static str, syntax: Syntax, layout: Layout) 
 
 /// User-level configs, relative to the home folder.
 const USER: &[Location] = &[
-    loc(Client::ClaudeDesktop, ".config/Claude/claude_desktop_config.json", Syntax::Json, Layout::McpServers),
-    loc(Client::ClaudeDesktop, "Library/Application Support/Claude/claude_desktop_config.json", Syntax::Json, Layout::McpServers),
-    loc(Client::ClaudeDesktop, "AppData/Roaming/Claude/claude_desktop_config.json", Syntax::Json, Layout::McpServers),
-    loc(Client::ClaudeCode, ".claude.json", Syntax::Json, Layout::ClaudeJson),
-    loc(Client::Cursor, ".cursor/mcp.json", Syntax::Jsonc, Layout::McpServers),
-    loc(Client::Vscode, ".config/Code/User/mcp.json", Syntax::Jsonc, Layout::VscodeServers),
-    loc(Client::Vscode, "Library/Application Support/Code/User/mcp.json", Syntax::Jsonc, Layout::VscodeServers),
-    loc(Client::Vscode, "AppData/Roaming/Code/User/mcp.json", Syntax::Jsonc, Layout::VscodeServers),
-    loc(Client::Windsurf, ".codeium/windsurf/mcp_config.json", Syntax::Json, Layout::McpServers),
-    loc(Client::Codex, ".codex/config.toml", Syntax::Toml, Layout::CodexToml),
-    loc(Client::GeminiCli, ".gemini/settings.json", Syntax::Jsonc, Layout::McpServers),
+    loc(
+        Client::ClaudeDesktop,
+        ".config/Claude/claude_desktop_config.json",
+        Syntax::Json,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::ClaudeDesktop,
+        "Library/Application Support/Claude/claude_desktop_config.json",
+        Syntax::Json,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::ClaudeDesktop,
+        "AppData/Roaming/Claude/claude_desktop_config.json",
+        Syntax::Json,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::ClaudeCode,
+        ".claude.json",
+        Syntax::Json,
+        Layout::ClaudeJson,
+    ),
+    loc(
+        Client::Cursor,
+        ".cursor/mcp.json",
+        Syntax::Jsonc,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::Vscode,
+        ".config/Code/User/mcp.json",
+        Syntax::Jsonc,
+        Layout::VscodeServers,
+    ),
+    loc(
+        Client::Vscode,
+        "Library/Application Support/Code/User/mcp.json",
+        Syntax::Jsonc,
+        Layout::VscodeServers,
+    ),
+    loc(
+        Client::Vscode,
+        "AppData/Roaming/Code/User/mcp.json",
+        Syntax::Jsonc,
+        Layout::VscodeServers,
+    ),
+    loc(
+        Client::Windsurf,
+        ".codeium/windsurf/mcp_config.json",
+        Syntax::Json,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::Codex,
+        ".codex/config.toml",
+        Syntax::Toml,
+        Layout::CodexToml,
+    ),
+    loc(
+        Client::GeminiCli,
+        ".gemini/settings.json",
+        Syntax::Jsonc,
+        Layout::McpServers,
+    ),
 ];
 
 /// Project-level configs, relative to the project folder.
 const PROJECT: &[Location] = &[
-    loc(Client::ClaudeCode, ".mcp.json", Syntax::Json, Layout::McpServers),
-    loc(Client::Cursor, ".cursor/mcp.json", Syntax::Jsonc, Layout::McpServers),
-    loc(Client::Vscode, ".vscode/mcp.json", Syntax::Jsonc, Layout::VscodeServers),
-    loc(Client::Codex, ".codex/config.toml", Syntax::Toml, Layout::CodexToml),
-    loc(Client::GeminiCli, ".gemini/settings.json", Syntax::Jsonc, Layout::McpServers),
+    loc(
+        Client::ClaudeCode,
+        ".mcp.json",
+        Syntax::Json,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::Cursor,
+        ".cursor/mcp.json",
+        Syntax::Jsonc,
+        Layout::McpServers,
+    ),
+    loc(
+        Client::Vscode,
+        ".vscode/mcp.json",
+        Syntax::Jsonc,
+        Layout::VscodeServers,
+    ),
+    loc(
+        Client::Codex,
+        ".codex/config.toml",
+        Syntax::Toml,
+        Layout::CodexToml,
+    ),
+    loc(
+        Client::GeminiCli,
+        ".gemini/settings.json",
+        Syntax::Jsonc,
+        Layout::McpServers,
+    ),
 ];
 
 fn exists(p: &Path) -> bool {
@@ -97,7 +177,10 @@ pub fn files(opts: &Options, findings: &mut Vec<SetupFinding>) -> Vec<ConfigFile
                 Ok(m) if m.is_dir() => {
                     let found = under(p, PROJECT, "project", opts);
                     if found.is_empty() {
-                        findings.push(not_config(p, "no MCP client configuration found in this folder"));
+                        findings.push(not_config(
+                            p,
+                            "no MCP client configuration found in this folder",
+                        ));
                     }
                     out.extend(found);
                 }
@@ -146,19 +229,55 @@ pub fn classify_file(p: &Path, opts: &Options) -> Option<ConfigFile> {
         layout,
     };
     let by_name = match (name, parent) {
-        ("claude_desktop_config.json", _) => {
-            Some(mk(Client::ClaudeDesktop, "user", Syntax::Json, Layout::McpServers))
-        }
-        (".claude.json", _) => Some(mk(Client::ClaudeCode, "user", Syntax::Json, Layout::ClaudeJson)),
-        (".mcp.json", _) => Some(mk(Client::ClaudeCode, "project", Syntax::Json, Layout::McpServers)),
-        ("mcp_config.json", _) => Some(mk(Client::Windsurf, "user", Syntax::Json, Layout::McpServers)),
+        ("claude_desktop_config.json", _) => Some(mk(
+            Client::ClaudeDesktop,
+            "user",
+            Syntax::Json,
+            Layout::McpServers,
+        )),
+        (".claude.json", _) => Some(mk(
+            Client::ClaudeCode,
+            "user",
+            Syntax::Json,
+            Layout::ClaudeJson,
+        )),
+        (".mcp.json", _) => Some(mk(
+            Client::ClaudeCode,
+            "project",
+            Syntax::Json,
+            Layout::McpServers,
+        )),
+        ("mcp_config.json", _) => Some(mk(
+            Client::Windsurf,
+            "user",
+            Syntax::Json,
+            Layout::McpServers,
+        )),
         ("config.toml", _) => Some(mk(Client::Codex, "user", Syntax::Toml, Layout::CodexToml)),
-        ("mcp.json", ".cursor") => Some(mk(Client::Cursor, "project", Syntax::Jsonc, Layout::McpServers)),
-        ("mcp.json", ".vscode") => Some(mk(Client::Vscode, "project", Syntax::Jsonc, Layout::VscodeServers)),
-        ("mcp.json", "User") => Some(mk(Client::Vscode, "user", Syntax::Jsonc, Layout::VscodeServers)),
-        ("settings.json", ".gemini") => {
-            Some(mk(Client::GeminiCli, "user", Syntax::Jsonc, Layout::McpServers))
-        }
+        ("mcp.json", ".cursor") => Some(mk(
+            Client::Cursor,
+            "project",
+            Syntax::Jsonc,
+            Layout::McpServers,
+        )),
+        ("mcp.json", ".vscode") => Some(mk(
+            Client::Vscode,
+            "project",
+            Syntax::Jsonc,
+            Layout::VscodeServers,
+        )),
+        ("mcp.json", "User") => Some(mk(
+            Client::Vscode,
+            "user",
+            Syntax::Jsonc,
+            Layout::VscodeServers,
+        )),
+        ("settings.json", ".gemini") => Some(mk(
+            Client::GeminiCli,
+            "user",
+            Syntax::Jsonc,
+            Layout::McpServers,
+        )),
         _ => None,
     };
     if let [only] = opts.clients.as_slice() {
@@ -169,7 +288,12 @@ pub fn classify_file(p: &Path, opts: &Options) -> Option<ConfigFile> {
             Client::ClaudeCode if name == ".claude.json" => (Syntax::Json, Layout::ClaudeJson),
             _ => (Syntax::Json, Layout::McpServers),
         };
-        return Some(mk(*only, by_name.as_ref().map_or("user", |f| f.scope), syntax, layout));
+        return Some(mk(
+            *only,
+            by_name.as_ref().map_or("user", |f| f.scope),
+            syntax,
+            layout,
+        ));
     }
     by_name.filter(|f| wanted(opts, f.client))
 }

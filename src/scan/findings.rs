@@ -22,10 +22,26 @@ fn at(s: &ConfiguredServer, kind: &str, severity: Severity, message: String) -> 
 
 /// Whether a variable, header or flag name says it holds a secret.
 pub fn secret_name(name: &str) -> bool {
-    let n = name.trim_start_matches('-').to_ascii_uppercase().replace('-', "_");
+    let n = name
+        .trim_start_matches('-')
+        .to_ascii_uppercase()
+        .replace('-', "_");
     const WORDS: &[&str] = &[
-        "TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
-        "CREDENTIAL", "AUTHORIZATION", "AUTH", "COOKIE", "CONNECTION_STRING", "DSN", "CLIENT_KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+        "AUTHORIZATION",
+        "AUTH",
+        "COOKIE",
+        "CONNECTION_STRING",
+        "DSN",
+        "CLIENT_KEY",
     ];
     WORDS.iter().any(|w| n.contains(w))
         || n.ends_with("_KEY")
@@ -66,7 +82,10 @@ pub fn is_reference(value: &str) -> bool {
     let v = v.strip_prefix("Bearer ").unwrap_or(v).trim();
     v.is_empty()
         || (v.starts_with("${") && v.ends_with('}') && !v[2..v.len() - 1].contains('}'))
-        || (v.starts_with('$') && v[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('$')
+            && v[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
         || (v.starts_with("{env:") && v.ends_with('}'))
 }
 
@@ -122,7 +141,11 @@ fn secret_findings(s: &ConfiguredServer, out: &mut Vec<SetupFinding>) {
                         }
                     }
                 } else if secret_shape(a).is_some() {
-                    flag("argument", &format!("#{}", args.iter().position(|x| x == a).unwrap_or(0) + 1), format!("what looks like {}", secret_shape(a).unwrap_or("a secret")));
+                    flag(
+                        "argument",
+                        &format!("#{}", args.iter().position(|x| x == a).unwrap_or(0) + 1),
+                        format!("what looks like {}", secret_shape(a).unwrap_or("a secret")),
+                    );
                 }
             }
         }
@@ -163,7 +186,9 @@ pub fn config_findings(s: &ConfiguredServer, id: &Identity) -> Vec<SetupFinding>
 /// The finding for a server the catalogue does not know.
 pub fn unknown_server(s: &ConfiguredServer, id: &Identity, opts: &Options) -> SetupFinding {
     let how = match (&s.launch, opts.launch, opts.live) {
-        (Launch::Stdio { .. }, false, _) => "; --launch starts it in the crawl sandbox to list them",
+        (Launch::Stdio { .. }, false, _) => {
+            "; --launch starts it in the crawl sandbox to list them"
+        }
         (Launch::Remote { .. }, _, false) => "; --live connects to it to list them",
         _ => "",
     };
@@ -171,7 +196,10 @@ pub fn unknown_server(s: &ConfiguredServer, id: &Identity, opts: &Options) -> Se
         s,
         "unknown_server",
         Severity::Info,
-        format!("{} is not in the catalogue: its tools are unknown{how}", id.describe()),
+        format!(
+            "{} is not in the catalogue: its tools are unknown{how}",
+            id.describe()
+        ),
     )
 }
 
@@ -213,7 +241,10 @@ pub fn setup_findings(servers: &[ServerReport]) -> Vec<SetupFinding> {
         }
         for (tool, owners) in &by_name {
             if owners.len() > 1 {
-                let names: Vec<String> = owners.iter().map(|s| format!("`{}`", clean(&s.name, 80))).collect();
+                let names: Vec<String> = owners
+                    .iter()
+                    .map(|s| format!("`{}`", clean(&s.name, 80)))
+                    .collect();
                 out.push(report_at(owners[1], "shadowed_tool", Severity::Warning, format!(
                     "tool `{}` is offered by {} servers of {scope} ({}): a call may reach the wrong one",
                     clean(tool, 80), owners.len(), names.join(", "))));
@@ -231,10 +262,29 @@ pub fn setup_findings(servers: &[ServerReport]) -> Vec<SetupFinding> {
                 .or_else(|| tools.iter().find(|(_, c)| pred(c)))
                 .copied()
         };
-        let private = find(&|c| c.effects.iter().any(|e| matches!(e, Effect::PrivateData | Effect::Credentials)), &[]);
-        let untrusted = private.and_then(|p| find(&|c| c.effects.contains(&Effect::UntrustedInput), &[p.1.name.as_str()]));
+        let private = find(
+            &|c| {
+                c.effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::PrivateData | Effect::Credentials))
+            },
+            &[],
+        );
+        let untrusted = private.and_then(|p| {
+            find(
+                &|c| c.effects.contains(&Effect::UntrustedInput),
+                &[p.1.name.as_str()],
+            )
+        });
         let out_tool = match (private, untrusted) {
-            (Some(p), Some(u)) => find(&|c| c.effects.iter().any(|e| matches!(e, Effect::Send | Effect::Network)), &[p.1.name.as_str(), u.1.name.as_str()]),
+            (Some(p), Some(u)) => find(
+                &|c| {
+                    c.effects
+                        .iter()
+                        .any(|e| matches!(e, Effect::Send | Effect::Network))
+                },
+                &[p.1.name.as_str(), u.1.name.as_str()],
+            ),
             _ => None,
         };
         if let (Some(p), Some(u), Some(o)) = (private, untrusted, out_tool) {
@@ -255,7 +305,14 @@ mod tests {
 
     #[test]
     fn references_are_not_secrets() {
-        for r in ["${GITHUB_TOKEN}", "$TOKEN", "${input:pat}", "${env:X}", "Bearer ${T}", ""] {
+        for r in [
+            "${GITHUB_TOKEN}",
+            "$TOKEN",
+            "${input:pat}",
+            "${env:X}",
+            "Bearer ${T}",
+            "",
+        ] {
             assert!(is_reference(r), "{r}");
         }
         for l in ["abc", "${A}${B}x", "Bearer abc"] {
@@ -264,6 +321,9 @@ mod tests {
         assert!(secret_name("GITHUB_PERSONAL_ACCESS_TOKEN"));
         assert!(secret_name("--api-key"));
         assert!(!secret_name("LOG_LEVEL"));
-        assert_eq!(secret_shape("ghp_0123456789abcdefghij"), Some("a GitHub token"));
+        assert_eq!(
+            secret_shape("ghp_0123456789abcdefghij"),
+            Some("a GitHub token")
+        );
     }
 }

@@ -37,7 +37,12 @@ impl Identity {
     pub fn describe(&self) -> String {
         let name = crate::classify::report::clean(&self.name, 200);
         match &self.version {
-            Some(v) => format!("{} {}@{}", self.registry, name, crate::classify::report::clean(v, 60)),
+            Some(v) => format!(
+                "{} {}@{}",
+                self.registry,
+                name,
+                crate::classify::report::clean(v, 60)
+            ),
             None => format!("{} {}", self.registry, name),
         }
     }
@@ -55,7 +60,10 @@ impl Identity {
 
 fn base(program: &str) -> String {
     let name = program.rsplit(['/', '\\']).next().unwrap_or(program);
-    let name = name.strip_suffix(".exe").or_else(|| name.strip_suffix(".cmd")).unwrap_or(name);
+    let name = name
+        .strip_suffix(".exe")
+        .or_else(|| name.strip_suffix(".cmd"))
+        .unwrap_or(name);
     name.to_ascii_lowercase()
 }
 
@@ -87,7 +95,9 @@ fn from_argv(argv: &[&str]) -> Identity {
     let rest = &argv[1..];
     match prog.as_str() {
         "npx" | "bunx" | "pnpx" => npm(rest),
-        "pnpm" | "yarn" | "bun" if rest.first().is_some_and(|a| *a == "dlx" || *a == "x") => npm(&rest[1..]),
+        "pnpm" | "yarn" | "bun" if rest.first().is_some_and(|a| *a == "dlx" || *a == "x") => {
+            npm(&rest[1..])
+        }
         "npm" if rest.first() == Some(&"exec") => npm(&rest[1..]),
         "uvx" => python(rest),
         "uv" if rest.len() > 1 && rest[0] == "tool" && rest[1] == "run" => python(&rest[2..]),
@@ -99,7 +109,9 @@ fn from_argv(argv: &[&str]) -> Identity {
                 .find(|a| !a.starts_with('-') && **a != "run")
                 .copied();
             match (script, rest.first()) {
-                (_, Some(&"-m")) => Identity::local(&format!("{prog} -m {}", rest.get(1).unwrap_or(&""))),
+                (_, Some(&"-m")) => {
+                    Identity::local(&format!("{prog} -m {}", rest.get(1).unwrap_or(&"")))
+                }
                 (Some(s), _) => Identity::local(&format!("{prog} {s}")),
                 (None, _) => Identity::local(&prog),
             }
@@ -109,7 +121,11 @@ fn from_argv(argv: &[&str]) -> Identity {
 }
 
 /// The first non-flag argument, honouring `--package` / `-p` (npx) and `--from` (uvx).
-fn package_spec<'a>(args: &[&'a str], value_flags: &[&str], package_flags: &[&str]) -> Option<&'a str> {
+fn package_spec<'a>(
+    args: &[&'a str],
+    value_flags: &[&str],
+    package_flags: &[&str],
+) -> Option<&'a str> {
     let mut it = args.iter();
     let mut from = None;
     while let Some(a) = it.next() {
@@ -134,14 +150,20 @@ fn package_spec<'a>(args: &[&'a str], value_flags: &[&str], package_flags: &[&st
 fn is_exact_semver(v: &str) -> bool {
     let core = v.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn git_identity(spec: &str) -> Identity {
     let (url, rev) = match spec.rsplit_once('#').or_else(|| {
         // `git+https://host/o/r@rev` (pip style)
         let after = spec.split_once("://").map(|(_, a)| a).unwrap_or(spec);
-        after.rsplit_once('@').filter(|(l, _)| l.contains('/')).map(|(_, r)| (&spec[..spec.len() - r.len() - 1], r))
+        after
+            .rsplit_once('@')
+            .filter(|(l, _)| l.contains('/'))
+            .map(|(_, r)| (&spec[..spec.len() - r.len() - 1], r))
     }) {
         Some((u, r)) => (u, Some(r)),
         None => (spec, None),
@@ -149,7 +171,10 @@ fn git_identity(spec: &str) -> Identity {
     let repository = repository_of(url);
     let pin = match rev {
         Some(r) if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => Pin::Exact,
-        Some(r) => Pin::Floating(format!("git revision `{}` can move", crate::classify::report::clean(r, 60))),
+        Some(r) => Pin::Floating(format!(
+            "git revision `{}` can move",
+            crate::classify::report::clean(r, 60)
+        )),
         None => Pin::Floating("a git source without a commit follows its default branch".into()),
     };
     Identity {
@@ -176,11 +201,20 @@ pub fn repository_of(url: &str) -> Option<String> {
     let path = path.trim_end_matches('/').trim_end_matches(".git");
     let mut parts = path.splitn(4, '/');
     let (host, owner, repo) = (parts.next()?, parts.next()?, parts.next()?);
-    Some(format!("https://{}/{}/{}", host.to_ascii_lowercase(), owner.to_ascii_lowercase(), repo.to_ascii_lowercase()))
+    Some(format!(
+        "https://{}/{}/{}",
+        host.to_ascii_lowercase(),
+        owner.to_ascii_lowercase(),
+        repo.to_ascii_lowercase()
+    ))
 }
 
 fn npm(args: &[&str]) -> Identity {
-    let Some(spec) = package_spec(args, &["--registry", "--cache", "-c", "--call"], &["-p", "--package"]) else {
+    let Some(spec) = package_spec(
+        args,
+        &["--registry", "--cache", "-c", "--call"],
+        &["-p", "--package"],
+    ) else {
         return Identity::local("npx");
     };
     if spec.starts_with("git+") || spec.starts_with("github:") || spec.starts_with("git@") {
@@ -209,7 +243,10 @@ fn npm(args: &[&str]) -> Identity {
     };
     let pin = match version {
         Some(v) if is_exact_semver(v) => Pin::Exact,
-        Some(v) => Pin::Floating(format!("`@{}` is a tag or range, not a version", crate::classify::report::clean(v, 60))),
+        Some(v) => Pin::Floating(format!(
+            "`@{}` is a tag or range, not a version",
+            crate::classify::report::clean(v, 60)
+        )),
         None => Pin::Floating("no version: each start runs whatever is newest".into()),
     };
     Identity {
@@ -222,7 +259,18 @@ fn npm(args: &[&str]) -> Identity {
 }
 
 fn python(args: &[&str]) -> Identity {
-    let Some(spec) = package_spec(args, &["--python", "-p", "--with", "--index-url", "--index", "--python-version"], &["--from", "--spec"]) else {
+    let Some(spec) = package_spec(
+        args,
+        &[
+            "--python",
+            "-p",
+            "--with",
+            "--index-url",
+            "--index",
+            "--python-version",
+        ],
+        &["--from", "--spec"],
+    ) else {
         return Identity::local("uvx");
     };
     if spec.starts_with("git+") {
@@ -242,7 +290,10 @@ fn python(args: &[&str]) -> Identity {
     };
     let pin = match (version, exact) {
         (Some(_), true) => Pin::Exact,
-        (Some(v), false) => Pin::Floating(format!("`{}` is not one version", crate::classify::report::clean(v, 60))),
+        (Some(v), false) => Pin::Floating(format!(
+            "`{}` is not one version",
+            crate::classify::report::clean(v, 60)
+        )),
         (None, _) => Pin::Floating("no version: each start runs whatever is newest".into()),
     };
     Identity {
@@ -256,10 +307,40 @@ fn python(args: &[&str]) -> Identity {
 
 /// `docker run` flags that take a value.
 const DOCKER_VALUE_FLAGS: &[&str] = &[
-    "-e", "--env", "--env-file", "-v", "--volume", "--mount", "--name", "--network", "--net", "-p",
-    "--publish", "-w", "--workdir", "-u", "--user", "--entrypoint", "--platform", "-l", "--label",
-    "--cpus", "-m", "--memory", "--add-host", "--cap-add", "--cap-drop", "--security-opt",
-    "--pull", "--hostname", "-h", "--ulimit", "--device", "--tmpfs", "--runtime", "--restart",
+    "-e",
+    "--env",
+    "--env-file",
+    "-v",
+    "--volume",
+    "--mount",
+    "--name",
+    "--network",
+    "--net",
+    "-p",
+    "--publish",
+    "-w",
+    "--workdir",
+    "-u",
+    "--user",
+    "--entrypoint",
+    "--platform",
+    "-l",
+    "--label",
+    "--cpus",
+    "-m",
+    "--memory",
+    "--add-host",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "--pull",
+    "--hostname",
+    "-h",
+    "--ulimit",
+    "--device",
+    "--tmpfs",
+    "--runtime",
+    "--restart",
 ];
 
 fn oci(args: &[&str]) -> Identity {
@@ -281,7 +362,11 @@ fn oci(args: &[&str]) -> Identity {
                 };
                 (image[..slash + i].to_string(), Some(tag.to_string()), pin)
             }
-            None => (image.to_string(), None, Pin::Floating("no tag: runs `:latest`, which moves with every push".into())),
+            None => (
+                image.to_string(),
+                None,
+                Pin::Floating("no tag: runs `:latest`, which moves with every push".into()),
+            ),
         }
     };
     let repository = name
@@ -331,7 +416,10 @@ mod tests {
     #[test]
     fn npx_specs() {
         let i = id("npx -y @modelcontextprotocol/server-filesystem@1.2.3 /tmp");
-        assert_eq!((i.registry.as_str(), i.name.as_str(), i.pin), ("npm", "@modelcontextprotocol/server-filesystem", Pin::Exact));
+        assert_eq!(
+            (i.registry.as_str(), i.name.as_str(), i.pin),
+            ("npm", "@modelcontextprotocol/server-filesystem", Pin::Exact)
+        );
         assert!(matches!(id("npx -y some-mcp").pin, Pin::Floating(_)));
         assert!(matches!(id("npx some-mcp@latest").pin, Pin::Floating(_)));
         assert_eq!(id("npx -y owner/repo").registry, "git");
@@ -341,13 +429,24 @@ mod tests {
     #[test]
     fn python_and_docker_specs() {
         let i = id("uvx mcp-server-git==0.6.2");
-        assert_eq!((i.name.as_str(), i.version.as_deref(), i.pin), ("mcp-server-git", Some("0.6.2"), Pin::Exact));
+        assert_eq!(
+            (i.name.as_str(), i.version.as_deref(), i.pin),
+            ("mcp-server-git", Some("0.6.2"), Pin::Exact)
+        );
         assert!(matches!(id("uvx mcp-server-fetch").pin, Pin::Floating(_)));
         let d = id("docker run -i --rm -e GITHUB_TOKEN ghcr.io/github/github-mcp-server");
         assert_eq!(d.name, "ghcr.io/github/github-mcp-server");
-        assert_eq!(d.repository.as_deref(), Some("https://github.com/github/github-mcp-server"));
+        assert_eq!(
+            d.repository.as_deref(),
+            Some("https://github.com/github/github-mcp-server")
+        );
         assert!(matches!(d.pin, Pin::Floating(_)));
-        assert_eq!(id("docker run -i localhost:5000/img:1.0").version.as_deref(), Some("1.0"));
+        assert_eq!(
+            id("docker run -i localhost:5000/img:1.0")
+                .version
+                .as_deref(),
+            Some("1.0")
+        );
         assert_eq!(id("docker run img@sha256:abc").pin, Pin::Exact);
     }
 

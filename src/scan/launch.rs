@@ -93,7 +93,14 @@ impl Launcher {
                     pass_env: vec![],
                     files: BTreeMap::new(),
                 };
-                (how, "launched", Server { packages, ..Server::default() })
+                (
+                    how,
+                    "launched",
+                    Server {
+                        packages,
+                        ..Server::default()
+                    },
+                )
             }
             Launch::Remote { url, .. } if self.live => {
                 let server = Server {
@@ -150,7 +157,10 @@ impl Launcher {
             return Err("the crawl wrote no record".into());
         };
         if record.crawl.status == crate::model::CrawlStatus::Failed {
-            return Err(record.crawl.last_error.unwrap_or_else(|| "crawl failed".into()));
+            return Err(record
+                .crawl
+                .last_error
+                .unwrap_or_else(|| "crawl failed".into()));
         }
         Ok(Some((index.classify(&record), from)))
     }

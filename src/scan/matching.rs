@@ -100,7 +100,9 @@ impl Index {
         idx.classifier = Some(Classifier::for_catalogue(dir, None)?);
         for (i, s) in loaded.servers.iter().enumerate() {
             for p in &s.packages {
-                idx.packages.entry(package_key(&p.registry, &p.identifier)).or_insert(i);
+                idx.packages
+                    .entry(package_key(&p.registry, &p.identifier))
+                    .or_insert(i);
             }
             for r in &s.remotes {
                 idx.remotes.entry(remote_key(&r.url)).or_insert(i);
@@ -120,7 +122,9 @@ impl Index {
             let catalogued_version = s
                 .packages
                 .iter()
-                .find(|p| package_key(&p.registry, &p.identifier) == package_key(&id.registry, &id.name))
+                .find(|p| {
+                    package_key(&p.registry, &p.identifier) == package_key(&id.registry, &id.name)
+                })
                 .and_then(|p| p.version.clone())
                 .or_else(|| s.version.clone())
                 .filter(|v| {

@@ -21,9 +21,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// An MCP client whose configuration toolrisk reads.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Client {
     ClaudeDesktop,
@@ -304,9 +302,7 @@ pub fn scan(opts: &Options) -> anyhow::Result<Report> {
     let mut launcher = launch::Launcher::new(opts.launch, opts.live);
     for s in &configured {
         let id = identify::identify(&s.launch);
-        report
-            .findings
-            .extend(findings::config_findings(s, &id));
+        report.findings.extend(findings::config_findings(s, &id));
         let matched = catalogue.find(&id);
         let (tools, from) = match &matched {
             Some((m, server)) => {
@@ -336,8 +332,10 @@ pub fn scan(opts: &Options) -> anyhow::Result<Report> {
                 }
             },
         };
-        let offered: Vec<Classification> =
-            tools.into_iter().filter(|c| s.filter.offers(&c.name)).collect();
+        let offered: Vec<Classification> = tools
+            .into_iter()
+            .filter(|c| s.filter.offers(&c.name))
+            .collect();
         report.servers.push(ServerReport {
             client: s.client,
             name: s.name.clone(),
@@ -355,9 +353,7 @@ pub fn scan(opts: &Options) -> anyhow::Result<Report> {
             tools: offered,
             env_keys: match &s.launch {
                 Launch::Stdio { env, .. } => env.iter().map(|(k, _)| k.clone()).collect(),
-                Launch::Remote { headers, .. } => {
-                    headers.iter().map(|(k, _)| k.clone()).collect()
-                }
+                Launch::Remote { headers, .. } => headers.iter().map(|(k, _)| k.clone()).collect(),
             },
         });
     }

@@ -3,7 +3,9 @@
 //! A broken file becomes one finding with its path and line; a broken entry becomes a finding
 //! and the other entries are still read.
 
-use super::{Client, ConfigFile, ConfiguredServer, Launch, Layout, SetupFinding, Syntax, ToolFilter};
+use super::{
+    Client, ConfigFile, ConfiguredServer, Launch, Layout, SetupFinding, Syntax, ToolFilter,
+};
 use crate::model::Severity;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -43,24 +45,44 @@ fn finding(
 /// Reads and parses one config file.
 pub fn read(f: &ConfigFile) -> Result<Parsed, Box<SetupFinding>> {
     let err = |line, message| {
-        Box::new(finding(f, "config_error", Severity::Warning, line, None, message))
+        Box::new(finding(
+            f,
+            "config_error",
+            Severity::Warning,
+            line,
+            None,
+            message,
+        ))
     };
-    let text = crate::bounded::read_text(&f.path, MAX_CONFIG_BYTES)
-        .map_err(|e| err(None, format!("cannot read: {}", strip_path(&e.to_string(), &f.path))))?;
+    let text = crate::bounded::read_text(&f.path, MAX_CONFIG_BYTES).map_err(|e| {
+        err(
+            None,
+            format!("cannot read: {}", strip_path(&e.to_string(), &f.path)),
+        )
+    })?;
     match f.syntax {
         Syntax::Toml => read_toml(f, &text),
         Syntax::Json | Syntax::Jsonc => {
             if let Some(line) = too_deep(&text) {
-                return Err(err(Some(line), format!("nested deeper than {MAX_DEPTH} levels; refused")));
+                return Err(err(
+                    Some(line),
+                    format!("nested deeper than {MAX_DEPTH} levels; refused"),
+                ));
             }
             let value: Value = if f.syntax == Syntax::Json {
                 serde_json::from_str(&text).map_err(|e| {
-                    err(Some(e.line()), format!("invalid JSON: {}", without_position(&e.to_string())))
+                    err(
+                        Some(e.line()),
+                        format!("invalid JSON: {}", without_position(&e.to_string())),
+                    )
                 })?
             } else {
                 jsonc_parser::parse_to_serde_value::<Option<Value>>(&text, &jsonc_options())
                     .map_err(|e| {
-                        err(Some(e.line_display()), format!("invalid JSON with comments: {}", e.kind()))
+                        err(
+                            Some(e.line_display()),
+                            format!("invalid JSON with comments: {}", e.kind()),
+                        )
                     })?
                     .unwrap_or(Value::Null)
             };
@@ -182,21 +204,114 @@ fn key_lines(text: &str) -> HashMap<String, usize> {
 
 fn known_keys(client: Client) -> &'static [&'static str] {
     match client {
-        Client::ClaudeDesktop => &["command", "args", "env", "type", "url", "headers", "cwd", "disabled"],
-        Client::ClaudeCode => &["command", "args", "env", "type", "url", "headers", "headersHelper", "oauth", "timeout", "cwd"],
-        Client::Cursor => &["command", "args", "env", "envFile", "type", "url", "headers", "auth", "disabled", "cwd"],
-        Client::Vscode => &["command", "args", "env", "envFile", "type", "url", "headers", "cwd", "dev", "sandbox", "sandboxEnabled", "gallery", "version"],
-        Client::Windsurf => &["command", "args", "env", "serverUrl", "url", "headers", "disabled", "disabledTools", "alwaysAllow", "type"],
-        Client::GeminiCli => &["command", "args", "env", "cwd", "url", "httpUrl", "headers", "timeout", "trust", "description", "includeTools", "excludeTools", "extensionName", "oauth", "authProviderType", "targetAudience", "targetServiceAccount", "type"],
-        Client::Codex => &["command", "args", "env", "env_vars", "cwd", "url", "bearer_token", "bearer_token_env_var", "http_headers", "env_http_headers", "enabled", "required", "startup_timeout_sec", "startup_timeout_ms", "tool_timeout_sec", "enabled_tools", "disabled_tools", "default_tools_approval_mode", "tools", "scopes", "oauth_resource", "oauth", "transport"],
+        Client::ClaudeDesktop => &[
+            "command", "args", "env", "type", "url", "headers", "cwd", "disabled",
+        ],
+        Client::ClaudeCode => &[
+            "command",
+            "args",
+            "env",
+            "type",
+            "url",
+            "headers",
+            "headersHelper",
+            "oauth",
+            "timeout",
+            "cwd",
+        ],
+        Client::Cursor => &[
+            "command", "args", "env", "envFile", "type", "url", "headers", "auth", "disabled",
+            "cwd",
+        ],
+        Client::Vscode => &[
+            "command",
+            "args",
+            "env",
+            "envFile",
+            "type",
+            "url",
+            "headers",
+            "cwd",
+            "dev",
+            "sandbox",
+            "sandboxEnabled",
+            "gallery",
+            "version",
+        ],
+        Client::Windsurf => &[
+            "command",
+            "args",
+            "env",
+            "serverUrl",
+            "url",
+            "headers",
+            "disabled",
+            "disabledTools",
+            "alwaysAllow",
+            "type",
+        ],
+        Client::GeminiCli => &[
+            "command",
+            "args",
+            "env",
+            "cwd",
+            "url",
+            "httpUrl",
+            "headers",
+            "timeout",
+            "trust",
+            "description",
+            "includeTools",
+            "excludeTools",
+            "extensionName",
+            "oauth",
+            "authProviderType",
+            "targetAudience",
+            "targetServiceAccount",
+            "type",
+        ],
+        Client::Codex => &[
+            "command",
+            "args",
+            "env",
+            "env_vars",
+            "cwd",
+            "url",
+            "bearer_token",
+            "bearer_token_env_var",
+            "http_headers",
+            "env_http_headers",
+            "enabled",
+            "required",
+            "startup_timeout_sec",
+            "startup_timeout_ms",
+            "tool_timeout_sec",
+            "enabled_tools",
+            "disabled_tools",
+            "default_tools_approval_mode",
+            "tools",
+            "scopes",
+            "oauth_resource",
+            "oauth",
+            "transport",
+        ],
     }
 }
 
 fn read_json(f: &ConfigFile, root: &Value, lines: &HashMap<String, usize>) -> Parsed {
     let mut out = Parsed::default();
     let Some(top) = root.as_object() else {
-        out.findings.push(finding(f, "config_error", Severity::Warning, Some(1), None,
-            format!("expected a JSON object at the top, got {}", crate::model::json_kind(root))));
+        out.findings.push(finding(
+            f,
+            "config_error",
+            Severity::Warning,
+            Some(1),
+            None,
+            format!(
+                "expected a JSON object at the top, got {}",
+                crate::model::json_kind(root)
+            ),
+        ));
         return out;
     };
     let servers_key = match f.layout {
@@ -206,12 +321,26 @@ fn read_json(f: &ConfigFile, root: &Value, lines: &HashMap<String, usize>) -> Pa
     let project_of_file = (f.client == Client::ClaudeCode && f.scope == "project")
         .then(|| project_key(&f.path))
         .flatten();
-    read_server_map(f, top.get(servers_key), servers_key, project_of_file, lines, &mut out);
+    read_server_map(
+        f,
+        top.get(servers_key),
+        servers_key,
+        project_of_file,
+        lines,
+        &mut out,
+    );
     if f.layout == Layout::ClaudeJson {
         if let Some(projects) = top.get("projects").and_then(Value::as_object) {
             for (p, v) in projects {
                 let prefix = format!("projects\u{1}{p}\u{1}mcpServers");
-                read_server_map(f, v.get("mcpServers"), &prefix, Some(p.clone()), lines, &mut out);
+                read_server_map(
+                    f,
+                    v.get("mcpServers"),
+                    &prefix,
+                    Some(p.clone()),
+                    lines,
+                    &mut out,
+                );
             }
         }
     }
@@ -235,8 +364,18 @@ fn read_server_map(
 ) {
     let Some(map) = map else { return };
     let Some(map) = map.as_object() else {
-        out.findings.push(finding(f, "config_error", Severity::Warning, lines.get(prefix).copied(), None,
-            format!("`{}` must be an object of servers, got {}", prefix.replace('\u{1}', "."), crate::model::json_kind(map))));
+        out.findings.push(finding(
+            f,
+            "config_error",
+            Severity::Warning,
+            lines.get(prefix).copied(),
+            None,
+            format!(
+                "`{}` must be an object of servers, got {}",
+                prefix.replace('\u{1}', "."),
+                crate::model::json_kind(map)
+            ),
+        ));
         return;
     };
     for (name, entry) in map {
@@ -253,7 +392,14 @@ fn read_server_map(
                 disabled,
                 filter,
             }),
-            Err(message) => out.findings.push(finding(f, "config_error", Severity::Warning, line, Some(name), message)),
+            Err(message) => out.findings.push(finding(
+                f,
+                "config_error",
+                Severity::Warning,
+                line,
+                Some(name),
+                message,
+            )),
         }
     }
 }
@@ -264,23 +410,35 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
             .iter()
             .map(|x| match x {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(format!("`{what}` must hold strings, found {}", crate::model::json_kind(other))),
+                other => Err(format!(
+                    "`{what}` must hold strings, found {}",
+                    crate::model::json_kind(other)
+                )),
             })
             .collect(),
-        other => Err(format!("`{what}` must be an array, got {}", crate::model::json_kind(other))),
+        other => Err(format!(
+            "`{what}` must be an array, got {}",
+            crate::model::json_kind(other)
+        )),
     }
 }
 
 fn string_map(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
-    let m = v
-        .as_object()
-        .ok_or_else(|| format!("`{what}` must be an object, got {}", crate::model::json_kind(v)))?;
+    let m = v.as_object().ok_or_else(|| {
+        format!(
+            "`{what}` must be an object, got {}",
+            crate::model::json_kind(v)
+        )
+    })?;
     m.iter()
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k.clone(), s.clone())),
             Value::Number(n) => Ok((k.clone(), n.to_string())),
             Value::Bool(b) => Ok((k.clone(), b.to_string())),
-            other => Err(format!("`{what}.{k}` must be a string, got {}", crate::model::json_kind(other))),
+            other => Err(format!(
+                "`{what}.{k}` must be a string, got {}",
+                crate::model::json_kind(other)
+            )),
         })
         .collect()
 }
@@ -295,9 +453,12 @@ fn json_entry(
     lines: &HashMap<String, usize>,
     out: &mut Parsed,
 ) -> Result<Entry, String> {
-    let obj: &Map<String, Value> = entry
-        .as_object()
-        .ok_or_else(|| format!("a server entry must be an object, got {}", crate::model::json_kind(entry)))?;
+    let obj: &Map<String, Value> = entry.as_object().ok_or_else(|| {
+        format!(
+            "a server entry must be an object, got {}",
+            crate::model::json_kind(entry)
+        )
+    })?;
     let known = known_keys(f.client);
     for k in obj.keys() {
         if !known.contains(&k.as_str()) {
@@ -307,7 +468,11 @@ fn json_entry(
                 Severity::Info,
                 lines.get(&format!("{key}\u{1}{k}")).copied(),
                 Some(name),
-                format!("unknown key `{}` (not in {}'s documented server fields)", crate::classify::report::clean(k, 80), f.client),
+                format!(
+                    "unknown key `{}` (not in {}'s documented server fields)",
+                    crate::classify::report::clean(k, 80),
+                    f.client
+                ),
             ));
         }
     }
@@ -315,7 +480,10 @@ fn json_entry(
         match obj.get(k) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(format!("`{k}` must be a string, got {}", crate::model::json_kind(other))),
+            Some(other) => Err(format!(
+                "`{k}` must be a string, got {}",
+                crate::model::json_kind(other)
+            )),
         }
     };
     let url = match text("url")? {
@@ -328,16 +496,33 @@ fn json_entry(
     let launch = match (text("command")?, url) {
         (Some(command), _) => Launch::Stdio {
             command,
-            args: obj.get("args").map(|a| strings(a, "args")).transpose()?.unwrap_or_default(),
-            env: obj.get("env").map(|e| string_map(e, "env")).transpose()?.unwrap_or_default(),
+            args: obj
+                .get("args")
+                .map(|a| strings(a, "args"))
+                .transpose()?
+                .unwrap_or_default(),
+            env: obj
+                .get("env")
+                .map(|e| string_map(e, "env"))
+                .transpose()?
+                .unwrap_or_default(),
         },
         (None, Some(url)) => Launch::Remote {
             url,
-            headers: obj.get("headers").map(|h| string_map(h, "headers")).transpose()?.unwrap_or_default(),
+            headers: obj
+                .get("headers")
+                .map(|h| string_map(h, "headers"))
+                .transpose()?
+                .unwrap_or_default(),
         },
-        (None, None) => return Err("neither `command` nor `url`: the client cannot start or reach it".into()),
+        (None, None) => {
+            return Err("neither `command` nor `url`: the client cannot start or reach it".into())
+        }
     };
-    let disabled = obj.get("disabled").and_then(Value::as_bool).unwrap_or(false);
+    let disabled = obj
+        .get("disabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let mut filter = ToolFilter::default();
     if let Some(v) = obj.get("includeTools") {
         filter.include = Some(strings(v, "includeTools")?);
@@ -354,15 +539,28 @@ fn read_toml(f: &ConfigFile, text: &str) -> Result<Parsed, Box<SetupFinding>> {
     let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start));
         let msg = e.message().to_string();
-        Box::new(finding(f, "config_error", Severity::Warning, line, None, format!("invalid TOML: {msg}")))
+        Box::new(finding(
+            f,
+            "config_error",
+            Severity::Warning,
+            line,
+            None,
+            format!("invalid TOML: {msg}"),
+        ))
     })?;
     let mut out = Parsed::default();
     let Some(servers) = doc.as_table().get("mcp_servers") else {
         return Ok(out);
     };
     let Some(servers) = servers.as_table_like() else {
-        out.findings.push(finding(f, "config_error", Severity::Warning, servers.span().map(|s| line_of(text, s.start)), None,
-            "`mcp_servers` must be a table".into()));
+        out.findings.push(finding(
+            f,
+            "config_error",
+            Severity::Warning,
+            servers.span().map(|s| line_of(text, s.start)),
+            None,
+            "`mcp_servers` must be a table".into(),
+        ));
         return Ok(out);
     };
     for (name, item) in servers.iter() {
@@ -382,7 +580,14 @@ fn read_toml(f: &ConfigFile, text: &str) -> Result<Parsed, Box<SetupFinding>> {
                 disabled,
                 filter,
             }),
-            Err(message) => out.findings.push(finding(f, "config_error", Severity::Warning, line, Some(name), message)),
+            Err(message) => out.findings.push(finding(
+                f,
+                "config_error",
+                Severity::Warning,
+                line,
+                Some(name),
+                message,
+            )),
         }
     }
     Ok(out)
@@ -401,23 +606,41 @@ fn toml_entry(
     let known = known_keys(f.client);
     for (k, _) in t.iter() {
         if !known.contains(&k) {
-            out.findings.push(finding(f, "unknown_key", Severity::Info, line, Some(name),
-                format!("unknown key `{}` (not in Codex's documented server fields)", crate::classify::report::clean(k, 80))));
+            out.findings.push(finding(
+                f,
+                "unknown_key",
+                Severity::Info,
+                line,
+                Some(name),
+                format!(
+                    "unknown key `{}` (not in Codex's documented server fields)",
+                    crate::classify::report::clean(k, 80)
+                ),
+            ));
         }
     }
     let text = |k: &str| -> Result<Option<String>, String> {
         match t.get(k) {
             None => Ok(None),
-            Some(i) => i.as_str().map(|s| Some(s.to_string())).ok_or_else(|| format!("`{k}` must be a string")),
+            Some(i) => i
+                .as_str()
+                .map(|s| Some(s.to_string()))
+                .ok_or_else(|| format!("`{k}` must be a string")),
         }
     };
     let list = |k: &str| -> Result<Option<Vec<String>>, String> {
         match t.get(k) {
             None => Ok(None),
             Some(i) => {
-                let a = i.as_array().ok_or_else(|| format!("`{k}` must be an array"))?;
+                let a = i
+                    .as_array()
+                    .ok_or_else(|| format!("`{k}` must be an array"))?;
                 a.iter()
-                    .map(|v| v.as_str().map(str::to_string).ok_or_else(|| format!("`{k}` must hold strings")))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| format!("`{k}` must hold strings"))
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Some)
             }
@@ -427,7 +650,9 @@ fn toml_entry(
         match t.get(k) {
             None => Ok(vec![]),
             Some(i) => {
-                let m = i.as_table_like().ok_or_else(|| format!("`{k}` must be a table"))?;
+                let m = i
+                    .as_table_like()
+                    .ok_or_else(|| format!("`{k}` must be a table"))?;
                 m.iter()
                     .map(|(key, v)| {
                         v.as_str()
@@ -451,7 +676,9 @@ fn toml_entry(
             }
             Launch::Remote { url, headers }
         }
-        (None, None) => return Err("neither `command` nor `url`: Codex cannot start or reach it".into()),
+        (None, None) => {
+            return Err("neither `command` nor `url`: Codex cannot start or reach it".into())
+        }
     };
     let disabled = t.get("enabled").and_then(|i| i.as_bool()) == Some(false);
     let filter = ToolFilter {

@@ -69,7 +69,11 @@ pub fn table(r: &Report) -> String {
                 count(Action::RateLimit),
                 count(Action::RequireApproval),
                 count(Action::Deny),
-                if s.tools_from == "catalogue" { String::new() } else { format!(" [{}]", s.tools_from) }
+                if s.tools_from == "catalogue" {
+                    String::new()
+                } else {
+                    format!(" [{}]", s.tools_from)
+                }
             )
         };
         let name = if s.disabled {

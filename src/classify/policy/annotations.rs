@@ -9,10 +9,12 @@ use serde_json::{json, Map, Value};
 /// The inferred hints for one tool.
 pub fn hints(c: &Classification) -> Value {
     let read_only = c.access == Access::Read
-        && !c
-            .effects
-            .iter()
-            .any(|e| matches!(e, Effect::Destructive | Effect::Financial | Effect::Send | Effect::Admin));
+        && !c.effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::Destructive | Effect::Financial | Effect::Send | Effect::Admin
+            )
+        });
     let mut m = Map::new();
     m.insert("readOnlyHint".into(), json!(read_only));
     if !read_only {
@@ -43,7 +45,9 @@ pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), Em
         }
         all.insert(s.key.to_string(), Value::Object(tools));
     }
-    out.note("hints only: a client decides what to do with them; a policy is what enforces".to_string());
+    out.note(
+        "hints only: a client decides what to do with them; a policy is what enforces".to_string(),
+    );
     out.text = json_text(&json!({"version": "1", "servers": Value::Object(all)}))?;
     Ok(())
 }

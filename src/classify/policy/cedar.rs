@@ -38,9 +38,8 @@ pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), Em
         for c in s.tools {
             let tool = string_literal(&c.name);
             let id = string_literal(&format!("{}/{}", s.key, c.name));
-            let head = format!(
-                "(principal, action == Action::\"call_tool\", resource == Tool::{tool})"
-            );
+            let head =
+                format!("(principal, action == Action::\"call_tool\", resource == Tool::{tool})");
             if let Some((param, values)) = read_only_values(c) {
                 if c.policy.action != Action::Deny {
                     let set: Vec<String> = values.iter().map(|v| string_literal(v)).collect();

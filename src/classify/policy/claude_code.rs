@@ -128,10 +128,10 @@ pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), Em
     rate_limit_note(out, servers, "Claude Code");
     per_argument_note(out, servers, "Claude Code");
     out.note(
-        "tools not listed (added to a server later) get Claude Code's default: it asks"
-            .to_string(),
+        "tools not listed (added to a server later) get Claude Code's default: it asks".to_string(),
     );
-    out.text = json_text(&json!({"permissions": {"allow": l.allow, "ask": l.ask, "deny": l.deny}}))?;
+    out.text =
+        json_text(&json!({"permissions": {"allow": l.allow, "ask": l.ask, "deny": l.deny}}))?;
     Ok(())
 }
 
@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn tool_named_star_is_denied_not_allowed() {
-        let v = claude_code_settings("srv", &[cls("*", Action::Allow), cls("get_*", Action::Allow)]);
+        let v = claude_code_settings(
+            "srv",
+            &[cls("*", Action::Allow), cls("get_*", Action::Allow)],
+        );
         assert_eq!(v["permissions"]["allow"], json!([]));
         assert_eq!(
             v["permissions"]["deny"],

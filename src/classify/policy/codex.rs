@@ -3,7 +3,9 @@
 //! tool `[mcp_servers.<name>.tools.<tool>] approval_mode` — `"approve"` runs without asking,
 //! `"prompt"` asks. TOML quotes any key, so every name is written exactly.
 
-use super::{decision, per_argument_note, rate_limit_note, Decision, EmitError, Emitted, ServerPolicy};
+use super::{
+    decision, per_argument_note, rate_limit_note, Decision, EmitError, Emitted, ServerPolicy,
+};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 /// The `[mcp_servers.<key>]` table for one server's verdicts.

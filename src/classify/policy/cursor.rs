@@ -26,7 +26,11 @@ pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), Em
         for c in s.tools {
             let d = decision(c);
             if !literal(&c.name) {
-                out.unsafe_name(s.key, &c.name, "left out of the allowlist, so each call asks");
+                out.unsafe_name(
+                    s.key,
+                    &c.name,
+                    "left out of the allowlist, so each call asks",
+                );
                 continue;
             }
             match d {

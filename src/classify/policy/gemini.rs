@@ -3,7 +3,10 @@
 //! asks before every call of a server without `"trust": true`, so "ask" and "allow" are both
 //! included and `trust` is set to false.
 
-use super::{decision, json_text, per_argument_note, rate_limit_note, Decision, EmitError, Emitted, ServerPolicy};
+use super::{
+    decision, json_text, per_argument_note, rate_limit_note, Decision, EmitError, Emitted,
+    ServerPolicy,
+};
 use serde_json::{json, Map, Value};
 
 fn literal(name: &str) -> bool {
@@ -17,7 +20,11 @@ pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), Em
         let (mut include, mut exclude) = (vec![], vec![]);
         for c in s.tools {
             if !literal(&c.name) {
-                out.unsafe_name(s.key, &c.name, "left out of includeTools, so it is not offered");
+                out.unsafe_name(
+                    s.key,
+                    &c.name,
+                    "left out of includeTools, so it is not offered",
+                );
                 continue;
             }
             match decision(c) {

@@ -164,7 +164,8 @@ impl Emitted {
     }
 
     fn unsafe_name(&mut self, server: &str, tool: &str, what: &str) {
-        self.unsafe_names.push((server.to_string(), tool.to_string()));
+        self.unsafe_names
+            .push((server.to_string(), tool.to_string()));
         self.notes.push(format!(
             "server `{}`, tool `{}`: the name cannot be written exactly in this format; {what}",
             crate::classify::report::clean(server, 80),

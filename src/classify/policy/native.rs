@@ -34,10 +34,7 @@ pub fn native_rule(c: &Classification) -> Value {
         rule.insert("reason".into(), json!(c.policy.reason));
     }
     if let Some((param, values)) = by_argument {
-        rule.insert(
-            "arguments".into(),
-            json!({"param": param, "allow": values}),
-        );
+        rule.insert("arguments".into(), json!({"param": param, "allow": values}));
     }
     Value::Object(rule)
 }

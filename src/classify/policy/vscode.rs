@@ -3,7 +3,10 @@
 //! name is `<server>/<tool>` (the server as named in mcp.json). Keys are looked up exactly, so
 //! any name is written as itself. VS Code has no file-level deny: denied tools are asked for.
 
-use super::{decision, json_text, per_argument_note, rate_limit_note, Decision, EmitError, Emitted, ServerPolicy};
+use super::{
+    decision, json_text, per_argument_note, rate_limit_note, Decision, EmitError, Emitted,
+    ServerPolicy,
+};
 use serde_json::{json, Map, Value};
 
 pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), EmitError> {
@@ -25,7 +28,9 @@ pub(super) fn emit(servers: &[ServerPolicy], out: &mut Emitted) -> Result<(), Em
             "{denied} tool(s) to deny: VS Code settings cannot deny a tool, so they always ask; untick them in the chat tools picker"
         ));
     }
-    out.note("allowed tools are not listed: VS Code still asks until you approve them once".to_string());
+    out.note(
+        "allowed tools are not listed: VS Code still asks until you approve them once".to_string(),
+    );
     rate_limit_note(out, servers, "VS Code");
     per_argument_note(out, servers, "VS Code");
     out.text = json_text(&json!({ "chat.tools.eligibleForAutoApproval": Value::Object(m) }))?;

@@ -19,7 +19,10 @@ pub enum WriteError {
     /// A server the policy names is not configured in the file (Codex, Gemini CLI).
     MissingServer { path: PathBuf, server: String },
     /// Reading or writing failed.
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// The file could not be read safely (a FIFO, too large, …).
     Read(crate::bounded::ReadError),
 }
@@ -256,7 +259,11 @@ fn merge_json(
             };
             if let Some(m) = policy["mcpServers"].as_object() {
                 for (name, entry) in m {
-                    let Some(server) = mcp.get(name).and_then(|p| p.value()).and_then(|v| v.as_object()) else {
+                    let Some(server) = mcp
+                        .get(name)
+                        .and_then(|p| p.value())
+                        .and_then(|v| v.as_object())
+                    else {
                         return Err(WriteError::MissingServer {
                             path: path.to_path_buf(),
                             server: name.clone(),
@@ -323,7 +330,10 @@ fn merge_codex(
                 table.insert("tools", toml_edit::Item::Table(t));
             }
             let Some(dest) = table.get_mut("tools").and_then(|i| i.as_table_like_mut()) else {
-                return Err(shape(path, format!("`mcp_servers.{}.tools` is not a table", s.key)));
+                return Err(shape(
+                    path,
+                    format!("`mcp_servers.{}.tools` is not a table", s.key),
+                ));
             };
             for (tool, item) in tools.iter() {
                 let Some(mode) = item.as_table().and_then(|t| t.get("approval_mode")) else {
@@ -381,7 +391,10 @@ pub fn write(
         path: path.to_path_buf(),
         error,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io)?;
     let name = path
         .file_name()
@@ -421,11 +434,7 @@ pub fn write(
 }
 
 /// Creates `path` (failing if it exists, so a planted symlink is not followed) with `bytes`.
-fn write_new(
-    path: &Path,
-    bytes: &[u8],
-    mode: Option<std::fs::Permissions>,
-) -> std::io::Result<()> {
+fn write_new(path: &Path, bytes: &[u8], mode: Option<std::fs::Permissions>) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let _ = std::fs::remove_file(path).or_else(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {

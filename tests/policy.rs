@@ -634,3 +634,74 @@ fn write_creates_a_missing_file() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(v["permissions"]["deny"], json!(["mcp__srv__delete_all"]));
 }
+
+// ---------------------------------------------------------------------------------------
+// The `policy` command
+
+fn policy_cli(args: &[&str]) -> std::process::Output {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cat = root.join("tests/fixtures/scan/catalogue");
+    let mut all = vec![
+        "policy",
+        "fixture-mailer",
+        "--catalogue",
+        cat.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    std::process::Command::new(env!("CARGO_BIN_EXE_toolrisk"))
+        .args(&all)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn policy_command_prints_every_format_under_the_users_name() {
+    for &t in Target::all() {
+        let o = policy_cli(&["--format", t.as_str(), "--name", "work-mail"]);
+        assert!(
+            o.status.success(),
+            "{t}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = String::from_utf8(o.stdout).unwrap();
+        match t.extension() {
+            "json" => {
+                let _: Value = serde_json::from_str(&text).unwrap();
+            }
+            "toml" => {
+                let doc = text.parse::<toml_edit::DocumentMut>().unwrap();
+                assert!(doc["mcp_servers"].get("work-mail").is_some());
+            }
+            _ => {
+                cedar_resources(&text);
+            }
+        }
+        if t != Target::Native {
+            assert!(text.contains("work-mail"), "{t}: {text}");
+        }
+    }
+}
+
+#[test]
+fn policy_command_write_merges_and_prints_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, "{\n  \"model\": \"opus\"\n}\n").unwrap();
+    let o = policy_cli(&[
+        "--format",
+        "claude-code",
+        "--name",
+        "mail",
+        "--write",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let diff = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        diff.contains("+") && diff.contains("mcp__mail__send_email"),
+        "{diff}"
+    );
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(after.starts_with("{\n  \"model\": \"opus\""), "{after}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("backup"));
+}

@@ -141,6 +141,15 @@ fn emit(args: &Args, opts: &scan::Options, r: &Report, target: Target) -> anyhow
             list.join(", ")
         );
     }
+    if chosen.is_empty() {
+        eprintln!(
+            "note: no catalogued server {} in this scan: the policy is empty",
+            match client {
+                Some(c) => format!("of {c}"),
+                None => "at all".to_string(),
+            }
+        );
+    }
     let servers: Vec<ServerPolicy> = chosen
         .iter()
         .map(|s| ServerPolicy {

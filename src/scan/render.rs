@@ -86,7 +86,7 @@ pub fn table(r: &Report) -> String {
             "  {}{}{}{}{}",
             pad(s.client.as_str(), 15),
             pad(&name, 20),
-            pad(&s.identity, 46),
+            pad(&clean(&s.identity, 44), 46),
             pad(&cat, 28),
             tools
         );

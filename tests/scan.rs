@@ -581,3 +581,33 @@ fn launch_starts_unknown_servers_like_crawl_stdio_with_dummy_env_values() {
         "the server got a dummy, not the user's value"
     );
 }
+
+#[test]
+fn client_tool_filters_and_disabled_servers_are_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::create_dir_all(home.join(".codex")).unwrap();
+    std::fs::write(
+        home.join(".gemini/settings.json"),
+        r#"{"mcpServers": {"notes": {"command": "npx", "args": ["@fixture/notes-mcp@1.4.0"], "includeTools": ["read_note", "delete_note"], "excludeTools": ["delete_note"]}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".codex/config.toml"),
+        "[mcp_servers.notes]\ncommand = \"npx\"\nargs = [\"@fixture/notes-mcp@1.4.0\"]\n\n[mcp_servers.web]\ncommand = \"uvx\"\nargs = [\"fixture-web-fetch==0.3.1\"]\n\n[mcp_servers.mail]\ncommand = \"docker\"\nargs = [\"run\", \"-i\", \"ghcr.io/fixture/mailer-mcp:2.0.0\"]\nenabled = false\n",
+    )
+    .unwrap();
+    let v = json_of(&scan(home, home, &["--format", "json"]));
+    let gemini = v["servers"].as_array().unwrap().iter().find(|s| s["client"] == "gemini-cli").unwrap();
+    let names: Vec<&str> = gemini["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["read_note"]);
+    let mail = v["servers"].as_array().unwrap().iter().find(|s| s["name"] == "mail").unwrap();
+    assert_eq!(mail["disabled"], true);
+    // The switched-off mailer is not part of what the agent reaches: the way out found is the
+    // fetch tool (a URL can carry data out), not `send_email`.
+    let t = findings(&v, "lethal_trifecta");
+    assert_eq!(t.len(), 1);
+    let m = t[0]["message"].as_str().unwrap();
+    assert!(m.contains("`fetch_url` (web)") && !m.contains("send_email"), "{m}");
+}

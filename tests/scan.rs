@@ -599,15 +599,33 @@ fn client_tool_filters_and_disabled_servers_are_honoured() {
     )
     .unwrap();
     let v = json_of(&scan(home, home, &["--format", "json"]));
-    let gemini = v["servers"].as_array().unwrap().iter().find(|s| s["client"] == "gemini-cli").unwrap();
-    let names: Vec<&str> = gemini["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let gemini = v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["client"] == "gemini-cli")
+        .unwrap();
+    let names: Vec<&str> = gemini["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["read_note"]);
-    let mail = v["servers"].as_array().unwrap().iter().find(|s| s["name"] == "mail").unwrap();
+    let mail = v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "mail")
+        .unwrap();
     assert_eq!(mail["disabled"], true);
     // The switched-off mailer is not part of what the agent reaches: the way out found is the
     // fetch tool (a URL can carry data out), not `send_email`.
     let t = findings(&v, "lethal_trifecta");
     assert_eq!(t.len(), 1);
     let m = t[0]["message"].as_str().unwrap();
-    assert!(m.contains("`fetch_url` (web)") && !m.contains("send_email"), "{m}");
+    assert!(
+        m.contains("`fetch_url` (web)") && !m.contains("send_email"),
+        "{m}"
+    );
 }

@@ -300,15 +300,21 @@ pub fn scan(opts: &Options) -> anyhow::Result<Report> {
     }
     let catalogue = matching::Index::load(&opts.catalogue, &mut report.findings)?;
     let mut launcher = launch::Launcher::new(opts.launch, opts.live);
+    // One record configured in many places is classified once.
+    let mut verdicts: std::collections::HashMap<String, Vec<Classification>> =
+        std::collections::HashMap::new();
     for s in &configured {
         let id = identify::identify(&s.launch);
         report.findings.extend(findings::config_findings(s, &id));
         let matched = catalogue.find(&id);
         let (tools, from) = match &matched {
-            Some((m, server)) => {
-                let _ = m;
-                (catalogue.classify(server), "catalogue")
-            }
+            Some((m, server)) => (
+                verdicts
+                    .entry(m.slug.clone())
+                    .or_insert_with(|| catalogue.classify(server))
+                    .clone(),
+                "catalogue",
+            ),
             None => match launcher.tools(s, &id, &catalogue) {
                 Ok(Some((tools, from))) => (tools, from),
                 Ok(None) => {

@@ -161,18 +161,35 @@ fn too_deep(text: &str) -> Option<usize> {
     None
 }
 
+/// Line numbers of byte offsets, by binary search over the line starts (one pass over the
+/// text, whatever the number of lookups).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines(starts)
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&s| s <= offset).max(1)
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    Lines::new(text).line(offset)
 }
 
 /// Line of every object key down to a few levels, keyed by the path joined with `\u{1}`.
 fn key_lines(text: &str) -> HashMap<String, usize> {
     use jsonc_parser::ast::Value as A;
-    fn walk(v: &A, prefix: &str, depth: usize, text: &str, out: &mut HashMap<String, usize>) {
+    fn walk(v: &A, prefix: &str, depth: usize, lines: &Lines, out: &mut HashMap<String, usize>) {
         if depth > 6 {
             return;
         }
@@ -184,8 +201,8 @@ fn key_lines(text: &str) -> HashMap<String, usize> {
                 } else {
                     format!("{prefix}\u{1}{name}")
                 };
-                out.insert(key.clone(), line_of(text, p.range.start));
-                walk(&p.value, &key, depth + 1, text, out);
+                out.insert(key.clone(), lines.line(p.range.start));
+                walk(&p.value, &key, depth + 1, lines, out);
             }
         }
     }
@@ -196,7 +213,7 @@ fn key_lines(text: &str) -> HashMap<String, usize> {
     };
     if let Ok(r) = jsonc_parser::parse_to_ast(text, &collect, &jsonc_options()) {
         if let Some(v) = &r.value {
-            walk(v, "", 0, text, &mut out);
+            walk(v, "", 0, &Lines::new(text), &mut out);
         }
     }
     out
@@ -563,12 +580,13 @@ fn read_toml(f: &ConfigFile, text: &str) -> Result<Parsed, Box<SetupFinding>> {
         ));
         return Ok(out);
     };
+    let lines = Lines::new(text);
     for (name, item) in servers.iter() {
         let line = servers
             .get_key_value(name)
             .and_then(|(k, _)| k.span())
             .or_else(|| item.span())
-            .map(|s| line_of(text, s.start));
+            .map(|s| lines.line(s.start));
         match toml_entry(f, name, item, line, &mut out) {
             Ok((launch, disabled, filter)) => out.servers.push(ConfiguredServer {
                 client: f.client,

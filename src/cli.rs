@@ -29,6 +29,8 @@ pub enum Command {
     Build(cmd::build::Args),
     /// Preview the site on 127.0.0.1, rebuilding when the catalogue or templates change.
     Serve(cmd::serve::Args),
+    /// Scan this user's and this project's MCP client configs: servers, verdicts, setup findings.
+    Scan(Box<cmd::scan::Args>),
     /// Search the catalogue from the command line.
     Query(cmd::query::Args),
     /// Export the classified catalogue (sqlite, jsonl).

@@ -12,6 +12,7 @@ pub mod crawl;
 pub mod export;
 pub mod index;
 pub mod model;
+pub mod scan;
 pub mod site;
 pub mod slug;
 pub mod text;

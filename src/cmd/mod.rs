@@ -7,6 +7,7 @@ pub mod export;
 pub mod lock;
 pub mod policy;
 pub mod query;
+pub mod scan;
 pub mod schema;
 pub mod serve;
 pub mod show;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(a) => build::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Query(a) => query::run(a),
+        Command::Scan(a) => scan::run(*a),
         Command::Export(a) => export::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),

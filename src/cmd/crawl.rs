@@ -122,6 +122,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "give exactly one of --sources FILE, --stdio 'COMMAND', --url URL or --from REGISTRY"
         );
     }
+    // One writer at a time: a second crawl of this catalogue waits for the first.
+    let _lock = Catalogue::new(&args.catalogue).lock_for_writing(|path| {
+        eprintln!(
+            "note: another crawl is writing this catalogue; waiting for its lock ({})",
+            path.display()
+        )
+    })?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

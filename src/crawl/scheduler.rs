@@ -9,7 +9,7 @@ use super::merge::{merge, Change, Outcome};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
 use crate::catalogue::{load_server, Catalogue};
-use crate::model::{CrawlStatus, Provenance, Server, Tool};
+use crate::model::{CrawlStatus, Provenance, RegistryEntry, RegistryMetadata, Server, Tool};
 use anyhow::Result;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,6 +40,8 @@ pub struct RegistryData {
     pub provenance: Provenance,
     /// Tool definitions, when the registry carries them, with problems found in them.
     pub tools: Option<(Vec<Tool>, Option<String>)>,
+    /// What the registry says about the server (category, tags, environment, its own id).
+    pub entry: Option<RegistryEntry>,
 }
 
 /// One server to crawl.
@@ -94,6 +96,10 @@ pub struct Summary {
     pub tools_changed: usize,
     pub tools_removed: usize,
     pub tools_total: usize,
+    /// Servers whose tools are not known (listed by a registry without them).
+    pub tools_unknown: usize,
+    /// Registry entries that landed in a record of another source, one line each.
+    pub matched: Vec<String>,
     pub failures: Vec<(String, String)>,
 }
 
@@ -111,6 +117,9 @@ impl Summary {
             self.partial += 1;
         } else {
             self.ok += 1;
+        }
+        if change.tools_unknown {
+            self.tools_unknown += 1;
         }
         if change.new_record {
             self.new += 1;
@@ -147,6 +156,18 @@ impl Summary {
             self.tools_removed,
             self.tools_total,
         );
+        if self.tools_unknown > 0 {
+            s.push_str(&format!(
+                "{} servers listed without their tools (tools not known)\n",
+                self.tools_unknown
+            ));
+        }
+        if !self.matched.is_empty() {
+            s.push_str(&format!(
+                "{} registry entries landed in the record of the same server from another source\n",
+                self.matched.len()
+            ));
+        }
         for (slug, err) in &self.failures {
             s.push_str(&format!(
                 "failed: {slug}: {}\n",
@@ -219,7 +240,14 @@ pub fn existing_slugs(cat: &Catalogue) -> HashMap<String, String> {
 /// (the first wins).
 pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
     let started = Instant::now();
-    let existing = existing_slugs(&opts.catalogue);
+    let loaded = opts.catalogue.load().unwrap_or_default();
+    let merged_into = super::merge::resolve_identities(&mut targets, &loaded.servers);
+    let existing: HashMap<String, String> = loaded
+        .servers
+        .iter()
+        .map(|s| (s.id.clone(), s.slug.clone()))
+        .collect();
+    drop(loaded);
     let mut seen = HashSet::new();
     targets.retain(|t| seen.insert(t.server.id.clone()));
     assign_slugs(&mut targets, &existing);
@@ -243,7 +271,10 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
         None
     };
 
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        matched: merged_into,
+        ..Summary::default()
+    };
     let mut done = 0usize;
     let conc = opts.concurrency.max(1);
     let mut stream = futures_util::stream::iter(targets.into_iter().map(|t| crawl_one(t, opts)))
@@ -315,10 +346,29 @@ enum OneResult {
 async fn crawl_one(t: Target, opts: &Options) -> OneResult {
     let start = Instant::now();
     let path = opts.catalogue.server_path(&t.server.slug);
-    let existing = if path.is_file() {
-        load_server(&path).ok()
-    } else {
-        None
+    // A record that cannot be read is never replaced: the server is not crawled, the file
+    // stays as it is, and the error names it.
+    let existing = match load_server(&path) {
+        Ok(rec) => Some(rec),
+        Err(e) if !path.exists() && !path.is_symlink() => {
+            let _ = e;
+            None
+        }
+        Err(e) => {
+            return OneResult::Done {
+                slug: t.server.slug.clone(),
+                change: Change {
+                    failed: true,
+                    ..Change::default()
+                },
+                tools: 0,
+                error: Some(format!(
+                    "cannot read the existing record, so it was left untouched and the server not crawled: {e}"
+                )),
+                secs: 0.0,
+                write_error: None,
+            };
+        }
     };
     if let (Some(since), Some(rec)) = (&opts.resume_since, &existing) {
         if rec
@@ -360,6 +410,12 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
     let now = super::now_rfc3339();
     let live = fetch_live(&t, opts).await;
     let mut fresh = t.server.clone();
+    if let Some(entry) = t.registry_tools.as_ref().and_then(|r| r.entry.clone()) {
+        fresh.registry_metadata = Some(RegistryMetadata {
+            entries: vec![entry],
+            disagreements: Vec::new(),
+        });
+    }
     let outcome = match (live, &t.registry_tools) {
         (Some(Ok((fetched, prov))), _) => {
             if fresh.version.is_none() {

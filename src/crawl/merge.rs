@@ -526,7 +526,11 @@ fn refresh_disagreements(rec: &mut Server) {
         "repository",
         rec.repository.as_deref(),
         &|e| e.repository.as_deref(),
-        &|r| repo_key(r).unwrap_or_else(|| r.to_string()),
+        // The same repository, one link pointing into a folder of it, is no disagreement.
+        &|r| match repo_key(r) {
+            Some(k) => k.split('/').take(3).collect::<Vec<_>>().join("/"),
+            None => r.to_string(),
+        },
     );
     if let Some(meta) = rec.registry_metadata.as_mut() {
         meta.disagreements = out;

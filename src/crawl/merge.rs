@@ -802,4 +802,248 @@ mod tests {
         assert_eq!(rec.crawl.last_error, None);
         assert_eq!(rec.provenance.len(), 1);
     }
+
+    fn crawl(rec: Option<Server>, tools: Vec<Tool>, at: &str) -> Server {
+        merge(
+            rec,
+            &fresh(),
+            Outcome::Tools {
+                tools,
+                partial: None,
+                provenance: prov(),
+            },
+            at,
+        )
+        .0
+    }
+
+    fn total_weight(h: &[HistoryEntry]) -> u64 {
+        h.iter().map(weight).sum()
+    }
+
+    #[test]
+    fn history_stays_bounded_when_descriptions_change_on_every_crawl() {
+        // Three tools whose descriptions change on every one of 300 crawls.
+        let mut rec = None;
+        for i in 0..300 {
+            let tools = ["a", "b", "c"]
+                .iter()
+                .map(|n| tool(n, &format!("{n} v{i}")))
+                .collect();
+            rec = Some(crawl(rec, tools, &format!("t{i:04}")));
+        }
+        let rec = rec.unwrap();
+        let per_tool = HISTORY_FIRST_PER_TOOL + 1 + HISTORY_LATEST_PER_TOOL;
+        assert_eq!(rec.history.len(), 3 * per_tool);
+        // Nothing is lost from the count: 299 changes per tool.
+        assert_eq!(total_weight(&rec.history), 3 * 299);
+        let a: Vec<&HistoryEntry> = rec.history.iter().filter(|h| h.tool == "a").collect();
+        // The first changes are kept as they were...
+        assert_eq!(a[0].description_before.as_deref(), Some("a v0"));
+        assert_eq!(a[1].description_before.as_deref(), Some("a v1"));
+        assert_eq!(a[0].at, "t0001");
+        // ...the middle is one counted entry...
+        assert_eq!(a[2].change, "summarised");
+        assert_eq!(a[2].count, Some(299 - per_tool as u64 + 1));
+        // ...and the latest changes are kept too.
+        assert_eq!(a.last().unwrap().at, "t0299");
+        assert_eq!(
+            a.last().unwrap().description_before.as_deref(),
+            Some("a v298")
+        );
+        // Order stays oldest first, and the record still reads back.
+        assert!(rec.history.windows(2).all(|w| w[0].at <= w[1].at));
+        let yaml = crate::catalogue::to_yaml(&rec).unwrap();
+        let back: Server = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(back, rec);
+    }
+
+    #[test]
+    fn history_stays_bounded_per_record_with_many_tools() {
+        let mut rec = None;
+        let names: Vec<String> = (0..300).map(|i| format!("t{i:03}")).collect();
+        for i in 0..12 {
+            let tools = names
+                .iter()
+                .map(|n| tool(n, &format!("{n} v{i}")))
+                .collect();
+            rec = Some(crawl(rec, tools, &format!("c{i:02}")));
+        }
+        let rec = rec.unwrap();
+        assert!(
+            rec.history.len() <= HISTORY_PER_RECORD,
+            "{}",
+            rec.history.len()
+        );
+        assert_eq!(total_weight(&rec.history), 300 * 11);
+        // The oldest and the newest changes survive; the summary sits between them.
+        assert_eq!(rec.history[0].at, "c01");
+        assert_eq!(rec.history.last().unwrap().at, "c11");
+        let folded: Vec<&HistoryEntry> = rec
+            .history
+            .iter()
+            .filter(|h| h.change == "summarised" && h.tool.is_empty())
+            .collect();
+        assert_eq!(folded.len(), 1);
+        // Long old descriptions are cut in history.
+        let long = "x".repeat(HISTORY_DESCRIPTION_BYTES * 3);
+        let r = crawl(None, vec![tool("a", &long)], "1");
+        let r = crawl(Some(r), vec![tool("a", "short")], "2");
+        assert_eq!(
+            r.history[0].description_before.as_ref().map(String::len),
+            Some(HISTORY_DESCRIPTION_BYTES)
+        );
+    }
+
+    #[test]
+    fn identity_keys_normalise_packages_and_repositories() {
+        assert_eq!(
+            package_key("oci", "docker.io/mcp/time:latest"),
+            "pkg:oci:mcp/time"
+        );
+        assert_eq!(package_key("oci", "mcp/time"), "pkg:oci:mcp/time");
+        assert_eq!(
+            package_key("oci", "ghcr.io/o/x:1.0@sha256:abc"),
+            "pkg:oci:ghcr.io/o/x"
+        );
+        assert_eq!(
+            package_key("oci", "localhost:5000/x"),
+            "pkg:oci:localhost:5000/x"
+        );
+        assert_eq!(
+            package_key("pypi", "Mcp_Server.Foo"),
+            "pkg:pypi:mcp-server-foo"
+        );
+        assert_eq!(package_key("npm", "@Scope/Name"), "pkg:npm:@scope/name");
+        for u in [
+            "https://github.com/Owner/Repo",
+            "https://github.com/owner/repo.git",
+            "git+https://github.com/owner/repo.git",
+            "git@github.com:owner/repo.git",
+            "https://www.github.com/owner/repo/",
+        ] {
+            assert_eq!(
+                repo_key(u).as_deref(),
+                Some("repo:github.com/owner/repo"),
+                "{u}"
+            );
+        }
+        assert_eq!(
+            repo_key("https://github.com/o/r/tree/main/src/time").as_deref(),
+            Some("repo:github.com/o/r/src/time")
+        );
+        assert_eq!(repo_key("not a url"), None);
+        assert_eq!(repo_key("https://example.com"), None);
+    }
+
+    fn target(id: &str, repo: Option<&str>, pkg: Option<(&str, &str)>) -> Target {
+        Target {
+            server: Server {
+                id: id.into(),
+                repository: repo.map(str::to_string),
+                packages: pkg
+                    .map(|(r, i)| crate::model::Package {
+                        registry: r.into(),
+                        identifier: i.into(),
+                        ..Default::default()
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Server::default()
+            },
+            slug_base: id.into(),
+            how: super::super::scheduler::How::None,
+            registry_tools: None,
+        }
+    }
+
+    #[test]
+    fn identities_match_by_package_or_an_unshared_repository() {
+        let rec =
+            |id: &str, repo: &str, pkg: (&str, &str)| target(id, Some(repo), Some(pkg)).server;
+        let records = vec![
+            rec("npm:a", "https://github.com/o/a", ("npm", "a")),
+            rec("npm:m1", "https://github.com/o/mono", ("npm", "m1")),
+            rec("npm:m2", "https://github.com/o/mono", ("npm", "m2")),
+            rec("npm:solo", "https://github.com/o/solo", ("npm", "solo")),
+            rec("docker:t", "https://github.com/o/t", ("oci", "mcp/t")),
+        ];
+        let mut targets = vec![
+            target(
+                "docker:a",
+                Some("https://github.com/O/a.git"),
+                Some(("oci", "mcp/a")),
+            ),
+            target("docker:mono", Some("https://github.com/o/mono"), None),
+            target("th:solo-1", Some("https://github.com/o/solo"), None),
+            target("th:solo-2", Some("https://github.com/o/solo"), None),
+            target("th:t", None, Some(("oci", "docker.io/mcp/t:1"))),
+            target("npm:a", None, None),
+        ];
+        let notes = resolve_identities(&mut targets, &records);
+        let ids: Vec<&str> = targets.iter().map(|t| t.server.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "npm:a",
+                "docker:mono",
+                "th:solo-1",
+                "th:solo-2",
+                "docker:t",
+                "npm:a"
+            ],
+            "{notes:?}"
+        );
+        assert_eq!(notes.len(), 2);
+        assert!(notes[0].contains("docker:a is npm:a"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_registry_copy_never_replaces_live_tools_and_a_live_list_replaces_a_copy_without_history() {
+        let reg = |tools: Vec<Tool>| Outcome::Tools {
+            tools,
+            partial: None,
+            provenance: Provenance {
+                source: "docker".into(),
+                fetched_at: "t".into(),
+                tools: true,
+                ..Provenance::default()
+            },
+        };
+        // Registry first, then live: the live list replaces the copy, no history.
+        let (rec, _) = merge(None, &fresh(), reg(vec![tool("a", "copy")]), "t1");
+        let (rec, _) = merge(
+            Some(rec),
+            &fresh(),
+            Outcome::Tools {
+                tools: vec![tool("a", "live"), tool("b", "live")],
+                partial: None,
+                provenance: prov(),
+            },
+            "t2",
+        );
+        assert_eq!(rec.tools[0].description.as_deref(), Some("live"));
+        assert!(rec.history.is_empty(), "{:?}", rec.history);
+        let flags: Vec<(&str, bool)> = rec
+            .provenance
+            .iter()
+            .map(|p| (p.source.as_str(), p.tools))
+            .collect();
+        assert_eq!(flags, [("docker", false), ("stdio", true)]);
+        // Registry again: the live tools stay.
+        let (rec, ch) = merge(Some(rec), &fresh(), reg(vec![tool("a", "copy")]), "t3");
+        assert_eq!(rec.tools.len(), 2);
+        assert_eq!(rec.tools[0].description.as_deref(), Some("live"));
+        assert!(!ch.tools_changed());
+        assert!(rec.history.is_empty());
+        // Metadata only: a record with no tools yet is "tools not known".
+        let (r, ch) = merge(
+            None,
+            &fresh(),
+            Outcome::MetadataOnly { provenance: prov() },
+            "t1",
+        );
+        assert!(ch.tools_unknown);
+        assert_eq!(r.crawl.status, CrawlStatus::ToolsUnknown);
+    }
 }

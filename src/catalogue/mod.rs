@@ -32,6 +32,8 @@ impl fmt::Display for LoadError {
     }
 }
 
+impl std::error::Error for LoadError {}
+
 /// Everything that loaded, and everything that did not.
 #[derive(Debug, Default)]
 pub struct Loaded {

@@ -454,7 +454,7 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
             },
         },
         (Some(Err(e)), None) => Outcome::Failed {
-            error: if e.auth_required {
+            error: if e.auth_required() {
                 format!("auth required: {}", e.message)
             } else {
                 e.message

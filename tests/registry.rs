@@ -541,3 +541,46 @@ fn a_second_crawl_waits_for_the_catalogue_lock() {
     );
     assert!(cat.join("servers/server-0.yaml").exists());
 }
+
+#[test]
+fn crawl_format_json_reports_every_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().to_string_lossy().into_owned();
+    let base = fixtures().join("docker-multi");
+    let (code, out, err) = toolrisk(&[
+        "crawl",
+        "--from",
+        "docker",
+        "--base-url",
+        &base.to_string_lossy(),
+        "--catalogue",
+        &cat,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["servers"], 4);
+    assert_eq!(v["tools_unknown"], 2);
+    assert_eq!(v["tools"]["total"], 3);
+    let mut got: Vec<(String, String, u64)> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["slug"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["tools"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("docker-curlish", "ok", 1),
+        ("docker-payments", "ok", 2),
+        ("docker-remote-only", "tools_unknown", 0),
+        ("docker-time", "tools_unknown", 0),
+    ];
+    assert_eq!(got, want.map(|(a, b, c)| (a.to_string(), b.to_string(), c)));
+}

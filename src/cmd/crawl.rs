@@ -75,16 +75,16 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().max_description_bytes)]
     pub max_description_bytes: usize,
     /// Seconds for the first answer of a cold-starting server.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = Limits::default().init_timeout.as_secs())]
     pub init_timeout: u64,
     /// Seconds to wait for `server/discover` before also trying `initialize`.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = Limits::default().discover_timeout.as_secs())]
     pub discover_timeout: u64,
     /// Seconds for each later request (one tools/list page).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = Limits::default().request_timeout.as_secs())]
     pub request_timeout: u64,
     /// Seconds for one server in all.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = Limits::default().server_timeout.as_secs())]
     pub server_timeout: u64,
     /// Milliseconds between two HTTP requests to the same host.
     #[arg(long, default_value_t = 250)]
@@ -92,6 +92,15 @@ pub struct Args {
     /// No per-server lines, only the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Output format of the report: `text`, or `json` (totals and one object per server).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 impl Args {
@@ -256,7 +265,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state[&key] = serde_json::json!({"updated_since": run_start});
         write_atomic(&path, serde_json::to_string_pretty(&state)?.as_bytes())?;
     }
-    print!("{}", summary.render(t0.elapsed().as_secs_f64()));
+    match args.format {
+        Format::Text => print!("{}", summary.render(t0.elapsed().as_secs_f64())),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary.to_json(t0.elapsed().as_secs_f64()))?
+        ),
+    }
     Ok(if summary.failed > 0 {
         ExitCode::from(1)
     } else {

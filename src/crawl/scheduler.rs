@@ -101,6 +101,26 @@ pub struct Summary {
     /// Registry entries that landed in a record of another source, one line each.
     pub matched: Vec<String>,
     pub failures: Vec<(String, String)>,
+    /// One line per server, in the order they finished.
+    pub results: Vec<ServerResult>,
+}
+
+/// What happened to one server, for `crawl --format json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerResult {
+    pub slug: String,
+    /// `ok`, `partial`, `failed`, `tools_unknown` or `skipped`.
+    pub status: &'static str,
+    pub tools: usize,
+    pub new_record: bool,
+    /// Landed in the record of the same server from another source.
+    pub merged: bool,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub secs: f64,
 }
 
 impl Summary {
@@ -131,6 +151,27 @@ impl Summary {
         self.tools_added += change.added;
         self.tools_changed += change.changed;
         self.tools_removed += change.removed;
+    }
+
+    /// The report as JSON: totals and one object per server (texts from servers escaped by
+    /// the JSON encoding; errors cut to 600 bytes).
+    pub fn to_json(&self, secs: f64) -> serde_json::Value {
+        serde_json::json!({
+            "servers": self.servers,
+            "secs": (secs * 10.0).round() / 10.0,
+            "ok": self.ok,
+            "partial": self.partial,
+            "failed": self.failed,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "tools_unknown": self.tools_unknown,
+            "merged": self.matched.len(),
+            "tools": {"added": self.tools_added, "changed": self.tools_changed,
+                      "removed": self.tools_removed, "total": self.tools_total},
+            "results": self.results,
+        })
     }
 
     /// The end-of-run report.
@@ -284,6 +325,18 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
         let line = match r {
             OneResult::Skipped(slug) => {
                 summary.skipped += 1;
+                summary.results.push(ServerResult {
+                    slug: slug.clone(),
+                    status: "skipped",
+                    tools: 0,
+                    new_record: false,
+                    merged: false,
+                    added: 0,
+                    changed: 0,
+                    removed: 0,
+                    error: None,
+                    secs: 0.0,
+                });
                 format!("skipped {slug}")
             }
             OneResult::Done {
@@ -301,6 +354,28 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
                     error = Some(w);
                 }
                 summary.add(&slug, &change, tools, error.as_deref());
+                summary.results.push(ServerResult {
+                    slug: slug.clone(),
+                    status: if change.failed {
+                        "failed"
+                    } else if change.partial {
+                        "partial"
+                    } else if change.tools_unknown {
+                        "tools_unknown"
+                    } else {
+                        "ok"
+                    },
+                    tools,
+                    new_record: change.new_record,
+                    merged: change.merged,
+                    added: change.added,
+                    changed: change.changed,
+                    removed: change.removed,
+                    error: error
+                        .as_deref()
+                        .map(|e| super::truncate_str(e, 600).to_string()),
+                    secs: (secs * 10.0).round() / 10.0,
+                });
                 let status = if change.failed {
                     "FAILED"
                 } else if change.partial {

@@ -966,6 +966,7 @@ fn server(seed: u64, index: usize, tools_per_server: usize) -> Server {
         remotes,
         tools,
         history: Vec::new(),
+        registry_metadata: None,
         id,
         name,
     }

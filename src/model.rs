@@ -51,6 +51,97 @@ pub struct Server {
     /// Tool definition changes between crawls, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// What registries (Docker, ToolHive, the official registry, …) say about the server:
+    /// category, tags, the environment it needs, their own names for it, and where the
+    /// sources disagree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_metadata: Option<RegistryMetadata>,
+}
+
+/// Registry facts about a server, one entry per registry, with the disagreements found
+/// between its sources.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryMetadata {
+    /// One entry per registry that lists the server, in the order they were first seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<RegistryEntry>,
+    /// Where the sources of this record disagree (tool lists, versions, repositories).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// What one registry says about a server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryEntry {
+    /// The registry (`docker`, `toolhive`, `official`, …), as in `provenance[].source`.
+    pub source: String,
+    /// The registry's own name for the server (`docker:stripe`, `io.github.stacklok/time`).
+    pub id: String,
+    /// File or URL the entry was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// RFC 3339 time of the read.
+    pub fetched_at: String,
+    /// The registry's category (`productivity`, `devops`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The registry's tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Environment variables the registry says the server reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    /// Version the registry lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Repository the registry lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Whether the registry carries full tool definitions for the server.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tool_definitions: bool,
+    /// Names of the tools the registry lists (with or without definitions), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_names: Vec<String>,
+}
+
+/// One environment variable a server needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    /// What it is for, in the registry's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The server does not start without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// It holds a secret (API key, token, password): never put a real value in a file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
+}
+
+/// Two or more sources of one record that say different things about the same fact.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disagreement {
+    /// `tools`, `version` or `repository`.
+    pub field: String,
+    /// What each source says, one line per source (`docker: 12 tools`, …).
+    pub values: Vec<SourceValue>,
+    /// The difference, for a person (`only in docker: a, b; only in npm-launch: c`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What one source says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceValue {
+    pub source: String,
+    pub value: String,
 }
 
 /// An installable package of a server.
@@ -104,7 +195,7 @@ pub struct Provenance {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlState {
-    /// `ok`, `failed`, `partial` or `never`.
+    /// `ok`, `failed`, `partial`, `never` or `tools_unknown`.
     #[serde(default)]
     pub status: CrawlStatus,
     /// `sha256:` of the canonical JSON of the tool list, to tell changes apart cheaply.
@@ -134,6 +225,9 @@ pub enum CrawlStatus {
     Partial,
     /// The last crawl failed; the tools are those of the last good crawl.
     Failed,
+    /// A registry lists the server but not its tools, and no tools were fetched from it:
+    /// the tool list is unknown, not empty.
+    ToolsUnknown,
 }
 
 impl CrawlStatus {
@@ -143,6 +237,7 @@ impl CrawlStatus {
             CrawlStatus::Ok => "ok",
             CrawlStatus::Partial => "partial",
             CrawlStatus::Failed => "failed",
+            CrawlStatus::ToolsUnknown => "tools_unknown",
         }
     }
 }
@@ -344,6 +439,10 @@ pub struct HistoryEntry {
     /// The description before the change, when it changed (a rug pull shows here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_before: Option<String>,
+    /// For a `summarised` entry: how many changes it stands for (history is bounded: the
+    /// first and the latest changes are kept, those between are counted here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -443,7 +443,11 @@ async fn http_redirect_to_another_host_is_refused_and_401_is_auth_required() {
     let err = fetch_url(&format!("http://{addr}/private"), &limits)
         .await
         .unwrap_err();
-    assert!(err.auth_required, "{err}");
+    assert!(err.auth_required(), "{err}");
+    assert_eq!(
+        err.kind,
+        toolrisk::crawl::transport::FetchErrorKind::AuthRequired
+    );
 }
 
 /// A minimal Streamable HTTP server that rejects `server/discover` like a 2025 server

@@ -32,6 +32,8 @@ impl fmt::Display for LoadError {
     }
 }
 
+impl std::error::Error for LoadError {}
+
 /// Everything that loaded, and everything that did not.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -120,11 +122,76 @@ impl Catalogue {
         )
     }
 
+    /// `<root>/.lock`, the file a writer locks.
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join(".lock")
+    }
+
+    /// Takes the catalogue's write lock (`flock` on `<root>/.lock`), so that two crawls
+    /// never write one catalogue at once (two new servers with the same slug would otherwise
+    /// both be written to one file). When another process holds it, `waiting` is called
+    /// once and this blocks until it is released. The lock goes with the returned guard (or
+    /// the process: a killed crawl never leaves a stale lock).
+    pub fn lock_for_writing(&self, waiting: impl FnOnce(&Path)) -> Result<WriteLock> {
+        fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating {}", self.root.display()))?;
+        let path = self.lock_path();
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening the lock file {}", path.display()))?;
+        let lock = WriteLock { file, path };
+        if !lock.flock(libc::LOCK_EX | libc::LOCK_NB)? {
+            waiting(&lock.path);
+            lock.flock(libc::LOCK_EX)?;
+        }
+        Ok(lock)
+    }
+
     /// Writes a server atomically to `servers/<slug>.yaml`.
     pub fn write(&self, server: &Server) -> Result<PathBuf> {
         let path = self.server_path(&server.slug);
         write_server(&path, server)?;
         Ok(path)
+    }
+}
+
+/// The catalogue's write lock; released when dropped.
+#[derive(Debug)]
+pub struct WriteLock {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl WriteLock {
+    /// `flock(2)`; `Ok(false)` when `LOCK_NB` was given and another holder has it.
+    fn flock(&self, op: libc::c_int) -> Result<bool> {
+        use std::os::fd::AsRawFd;
+        loop {
+            // SAFETY: flock on a file descriptor this struct owns; no memory is passed.
+            let r = unsafe { libc::flock(self.file.as_raw_fd(), op) };
+            if r == 0 {
+                return Ok(true);
+            }
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) if op & libc::LOCK_NB != 0 => return Ok(false),
+                _ => return Err(e).with_context(|| format!("locking {}", self.path.display())),
+            }
+        }
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: as above; closing the file would release it too.
+        unsafe {
+            libc::flock(self.file.as_raw_fd(), libc::LOCK_UN);
+        }
     }
 }
 

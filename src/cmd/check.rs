@@ -109,18 +109,18 @@ pub(crate) fn acquire(input: &Input) -> anyhow::Result<Acquired> {
             server_timeout: Duration::from_secs(input.server_timeout),
             ..toolrisk::crawl::Limits::default()
         },
-        package_cache: crate::cmd::crawl::default_package_cache(),
+        package_cache: toolrisk::crawl::targets::default_package_cache(),
     };
     if let Some(cmd) = &input.stdio {
-        let env = crate::cmd::crawl::parse_env(&input.env)?;
-        let target = crate::cmd::crawl::stdio_target(cmd, None, env)?;
+        let env = toolrisk::crawl::targets::parse_env(&input.env)?;
+        let target = toolrisk::crawl::targets::stdio_target(cmd, None, env)?;
         return listed(input, live::list_tools(target, &opts())?);
     }
     if !input.env.is_empty() {
         anyhow::bail!("--env is for a --stdio server");
     }
     if let Some(url) = &input.url {
-        let target = crate::cmd::crawl::url_target(url, None)?;
+        let target = toolrisk::crawl::targets::url_target(url, None)?;
         return listed(input, live::list_tools(target, &opts())?);
     }
     let (source, text, file) = match input.file.as_deref() {

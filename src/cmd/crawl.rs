@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use toolrisk::catalogue::{write_atomic, Catalogue};
-use toolrisk::crawl::scheduler::{self, How, Options, Target};
+use toolrisk::crawl::scheduler::{self, Options};
+use toolrisk::crawl::targets::{default_package_cache, parse_env, stdio_target, url_target};
 use toolrisk::crawl::{registries, sources, Limits};
-use toolrisk::model::{Package, Server};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -75,16 +75,16 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().max_description_bytes)]
     pub max_description_bytes: usize,
     /// Seconds for the first answer of a cold-starting server.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = Limits::default().init_timeout.as_secs())]
     pub init_timeout: u64,
     /// Seconds to wait for `server/discover` before also trying `initialize`.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = Limits::default().discover_timeout.as_secs())]
     pub discover_timeout: u64,
     /// Seconds for each later request (one tools/list page).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = Limits::default().request_timeout.as_secs())]
     pub request_timeout: u64,
     /// Seconds for one server in all.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = Limits::default().server_timeout.as_secs())]
     pub server_timeout: u64,
     /// Milliseconds between two HTTP requests to the same host.
     #[arg(long, default_value_t = 250)]
@@ -92,6 +92,15 @@ pub struct Args {
     /// No per-server lines, only the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Output format of the report: `text`, or `json` (totals and one object per server).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 impl Args {
@@ -122,6 +131,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "give exactly one of --sources FILE, --stdio 'COMMAND', --url URL or --from REGISTRY"
         );
     }
+    // One writer at a time: a second crawl of this catalogue waits for the first.
+    let _lock = Catalogue::new(&args.catalogue).lock_for_writing(|path| {
+        eprintln!(
+            "note: another crawl is writing this catalogue; waiting for its lock ({})",
+            path.display()
+        )
+    })?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -249,199 +265,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state[&key] = serde_json::json!({"updated_since": run_start});
         write_atomic(&path, serde_json::to_string_pretty(&state)?.as_bytes())?;
     }
-    print!("{}", summary.render(t0.elapsed().as_secs_f64()));
+    match args.format {
+        Format::Text => print!("{}", summary.render(t0.elapsed().as_secs_f64())),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary.to_json(t0.elapsed().as_secs_f64()))?
+        ),
+    }
     Ok(if summary.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-pub(crate) fn parse_env(
-    pairs: &[String],
-) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    let mut env = std::collections::BTreeMap::new();
-    for p in pairs {
-        let (k, v) = p
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--env `{p}`: expected K=V"))?;
-        if k.is_empty() {
-            anyhow::bail!("--env `{p}`: empty variable name");
-        }
-        env.insert(k.to_string(), v.to_string());
-    }
-    Ok(env)
-}
-
-pub(crate) fn default_package_cache() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("toolrisk").join("packages"))
-}
-
-/// For `npx -y @scope/pkg@1.2 …` or `uvx [--from X] pkg …`: the package, so the record gets
-/// the same id and slug as a crawl from a sources file would give it.
-fn guess_package(argv: &[String]) -> Option<Package> {
-    let prog = std::path::Path::new(argv.first()?)
-        .file_name()?
-        .to_str()?
-        .to_string();
-    let registry = match prog.as_str() {
-        "npx" => "npm",
-        "uvx" => "pypi",
-        _ => return None,
-    };
-    let mut it = argv[1..].iter();
-    let mut from = None;
-    let mut first = None;
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--from" => from = it.next().cloned(),
-            "--with" | "-p" | "--package" | "--python" => {
-                let v = it.next().cloned();
-                if a == "-p" || a == "--package" {
-                    from = v;
-                }
-            }
-            s if s.starts_with('-') => {}
-            s => {
-                first = Some(s.to_string());
-                break;
-            }
-        }
-    }
-    let spec = from.or(first)?;
-    let (name, version) = split_version(&spec, registry);
-    Some(Package {
-        registry: registry.into(),
-        identifier: name,
-        version,
-        transport: Some("stdio".into()),
-    })
-}
-
-fn split_version(spec: &str, registry: &str) -> (String, Option<String>) {
-    if registry == "npm" {
-        // `@scope/name@1.2.3` or `name@1.2.3`
-        let at = spec[1..].find('@').map(|i| i + 1);
-        if let Some(i) = at {
-            return (spec[..i].to_string(), Some(spec[i + 1..].to_string()));
-        }
-    } else if let Some((n, v)) = spec.split_once("==").or_else(|| spec.split_once('@')) {
-        return (n.to_string(), Some(v.to_string()));
-    }
-    (spec.to_string(), None)
-}
-
-pub(crate) fn stdio_target(
-    cmd: &str,
-    id: Option<&str>,
-    env: std::collections::BTreeMap<String, String>,
-) -> anyhow::Result<Target> {
-    let mut argv = toolrisk::crawl::stdio::split_command(cmd).map_err(anyhow::Error::msg)?;
-    // The server runs in a scratch folder: arguments naming files here (a local script)
-    // are made absolute so that `--stdio 'python3 server.py'` works as typed.
-    for a in argv.iter_mut() {
-        let p = std::path::Path::new(a.as_str());
-        if p.is_relative() && !a.starts_with('-') && p.exists() {
-            if let Ok(abs) = std::fs::canonicalize(p) {
-                *a = abs.to_string_lossy().into_owned();
-            }
-        }
-    }
-    let package = guess_package(&argv);
-    let id = id.map(str::to_string).unwrap_or_else(|| match &package {
-        Some(p) => format!("{}:{}", p.registry, p.identifier),
-        None => format!("stdio:{cmd}"),
-    });
-    let slug_base = package
-        .as_ref()
-        .map(|p| p.identifier.clone())
-        .unwrap_or_else(|| {
-            // A local command: name it after the program and its first argument.
-            argv.iter()
-                .take(2)
-                .map(|a| {
-                    std::path::Path::new(a)
-                        .file_stem()
-                        .and_then(|s| s.to_str())
-                        .unwrap_or(a)
-                        .to_string()
-                })
-                .collect::<Vec<_>>()
-                .join("-")
-        });
-    Ok(Target {
-        server: Server {
-            id,
-            name: package
-                .as_ref()
-                .map(|p| p.identifier.clone())
-                .unwrap_or_else(|| slug_base.clone()),
-            version: package.as_ref().and_then(|p| p.version.clone()),
-            packages: package.into_iter().collect(),
-            ..Server::default()
-        },
-        slug_base,
-        how: How::Launch {
-            argv,
-            env,
-            pass_env: Vec::new(),
-            files: Default::default(),
-        },
-        registry_tools: None,
-    })
-}
-
-pub(crate) fn url_target(url: &str, id: Option<&str>) -> anyhow::Result<Target> {
-    let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("--url `{url}`: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        anyhow::bail!("--url `{url}`: only http and https are supported");
-    }
-    let base = format!(
-        "{}{}",
-        parsed.host_str().unwrap_or("server"),
-        parsed.path().trim_end_matches('/')
-    );
-    Ok(Target {
-        server: Server {
-            id: id
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("url:{url}")),
-            name: base.clone(),
-            remotes: vec![toolrisk::model::Remote {
-                kind: "streamable-http".into(),
-                url: url.to_string(),
-            }],
-            ..Server::default()
-        },
-        slug_base: base,
-        how: How::Url(url.to_string()),
-        registry_tools: None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn guesses_packages_from_launchers() {
-        let p = guess_package(&["npx".into(), "-y".into(), "@a/b@1.2".into()]).unwrap();
-        assert_eq!(
-            (p.identifier.as_str(), p.version.as_deref()),
-            ("@a/b", Some("1.2"))
-        );
-        let argv: Vec<String> = ["uvx", "--with", "mcp<2", "--from", "x-y==2", "x_y"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let p = guess_package(&argv).unwrap();
-        assert_eq!(
-            (p.identifier.as_str(), p.version.as_deref()),
-            ("x-y", Some("2"))
-        );
-        assert!(guess_package(&["python3".into(), "s.py".into()]).is_none());
-    }
 }

@@ -87,6 +87,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 cat.root.display()
             );
         }
+        // A server a registry lists without its tools has none to match, which is not the
+        // same as having none.
+        if hits.is_empty() {
+            if let Ok(rec) = cat.find(s) {
+                if rec.crawl.status == toolrisk::model::CrawlStatus::ToolsUnknown {
+                    eprintln!(
+                        "note: `{}`: tools not known (a registry lists it without its tools)",
+                        toolrisk::classify::report::clean(&rec.slug, 100)
+                    );
+                }
+            }
+        }
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use toolrisk::catalogue::Catalogue;
 use toolrisk::classify::{report, Classifier};
-use toolrisk::model::Server;
+use toolrisk::model::{CrawlStatus, Server};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -96,6 +96,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "server": server.id,
                     "slug": server.slug,
                     "name": server.name,
+                    "crawl_status": server.crawl.status.as_str(),
+                    "tools_known": server.crawl.status != CrawlStatus::ToolsUnknown,
+                    "sources": server.provenance.iter().map(|p| p.source.as_str()).collect::<Vec<_>>(),
+                    "registry_metadata": server.registry_metadata,
                     "tools": results,
                 });
                 report::emit(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
@@ -110,8 +114,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     report::emit(&format!("  {}\n", report::clean(d, 300)))?;
                 }
                 report::emit(&format!("  crawl: {}\n", server.crawl.status.as_str()))?;
+                report::emit(&sources_text(&server))?;
                 report::emit("\n")?;
-                if results.is_empty() {
+                if server.crawl.status == CrawlStatus::ToolsUnknown {
+                    report::emit(
+                        "tools not known: a registry lists this server without its tools, and none were fetched from it\n",
+                    )?;
+                } else if results.is_empty() {
                     report::emit("no tools catalogued\n")?;
                 } else {
                     report::emit(&report::table(&results))?;
@@ -125,4 +134,71 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the record's facts come from, what registries say (category, tags, environment)
+/// and where its sources disagree; everything from outside escaped and cut.
+fn sources_text(server: &Server) -> String {
+    use report::clean;
+    let mut out = String::new();
+    if !server.provenance.is_empty() {
+        let list: Vec<String> = server
+            .provenance
+            .iter()
+            .map(|p| {
+                let s = clean(&p.source, 40);
+                if p.tools {
+                    format!("{s} (tools)")
+                } else {
+                    s
+                }
+            })
+            .collect();
+        out.push_str(&format!("  sources: {}\n", list.join(", ")));
+    }
+    let Some(meta) = &server.registry_metadata else {
+        return out;
+    };
+    for e in &meta.entries {
+        let mut facts = Vec::new();
+        if let Some(c) = &e.category {
+            facts.push(format!("category {}", clean(c, 60)));
+        }
+        if !e.tags.is_empty() {
+            let tags: Vec<String> = e.tags.iter().take(12).map(|t| clean(t, 40)).collect();
+            facts.push(format!("tags {}", tags.join(", ")));
+        }
+        out.push_str(&format!(
+            "  {} lists it as {}{}{}\n",
+            clean(&e.source, 40),
+            clean(&e.id, 120),
+            if facts.is_empty() { "" } else { ": " },
+            facts.join("; ")
+        ));
+        for v in e.env.iter().take(40) {
+            out.push_str(&format!(
+                "    env {}{}{}\n",
+                clean(&v.name, 80),
+                if v.required { " (required)" } else { "" },
+                if v.secret { " (secret)" } else { "" }
+            ));
+        }
+    }
+    for d in &meta.disagreements {
+        let vals: Vec<String> = d
+            .values
+            .iter()
+            .map(|v| format!("{} says {}", clean(&v.source, 40), clean(&v.value, 200)))
+            .collect();
+        out.push_str(&format!(
+            "  sources disagree on {}: {}{}\n",
+            clean(&d.field, 40),
+            vals.join(", "),
+            d.detail
+                .as_deref()
+                .map(|x| format!(" ({})", clean(x, 400)))
+                .unwrap_or_default()
+        ));
+    }
+    out
 }

@@ -4,7 +4,8 @@
 //! reported while the rest are kept).
 
 use super::http::HttpTransport;
-use super::stdio::{Incoming, StdioTransport};
+use super::stdio::Incoming;
+pub use super::transport::{FetchError, FetchErrorKind, Transport};
 use super::{Limits, LEGACY_VERSION, MODERN_VERSION};
 use crate::model::Tool;
 use serde_json::{json, Value};
@@ -12,110 +13,15 @@ use std::collections::HashSet;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// A connection to one server.
-pub enum Transport {
-    Stdio(StdioTransport),
-    Http(HttpTransport),
-}
-
-impl Transport {
-    async fn send(&mut self, msg: &Value) -> Result<(), FetchError> {
-        match self {
-            Transport::Stdio(t) => t.send(msg).await.map_err(FetchError::new),
-            Transport::Http(t) => t.send(msg).await,
-        }
-    }
-
-    async fn recv(&mut self) -> Incoming {
-        match self {
-            Transport::Stdio(t) => t.recv().await,
-            Transport::Http(t) => t.recv().await,
-        }
-    }
-
-    /// Why the stream ended before answering `method`, with whatever the server left behind
-    /// (exit code, stderr tail, the first non-JSON lines it printed on stdout).
-    async fn eof_detail(&mut self, method: &str) -> String {
-        match self {
-            Transport::Stdio(t) => {
-                let status = t.exit_status().await;
-                let tail = t.stderr_tail();
-                let stats = t.read_stats();
-                let mut s = String::from("the server closed its stdout");
-                if let Some(st) = status {
-                    s.push_str(&format!(" ({st})"));
-                }
-                s.push_str(&format!(" before answering `{method}`"));
-                if !tail.is_empty() {
-                    s.push_str(&format!("; stderr ends: {}", last_lines(&tail, 6)));
-                }
-                if !stats.junk_samples.is_empty() {
-                    s.push_str(&format!(
-                        "; it printed on stdout: {}",
-                        stats.junk_samples.join(" | ")
-                    ));
-                }
-                s
-            }
-            Transport::Http(t) => format!("{} before answering `{method}`", t.eof_detail()),
-        }
-    }
-
-    fn junk_lines(&self) -> usize {
-        match self {
-            Transport::Stdio(t) => t.read_stats().junk_lines,
-            Transport::Http(_) => 0,
-        }
-    }
-
-    fn set_protocol_version(&mut self, v: &str) {
-        if let Transport::Http(t) = self {
-            t.protocol_version = Some(v.to_string());
-        }
-    }
-
-    /// Ends the connection: kills the process group / deletes the HTTP session.
-    pub async fn close(self) {
-        match self {
-            Transport::Stdio(t) => t.close().await,
-            Transport::Http(t) => t.close().await,
-        }
-    }
-}
-
-fn last_lines(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
-    let start = lines.len().saturating_sub(n);
-    lines[start..].join(" | ")
-}
-
-/// Why a fetch failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchError {
-    pub message: String,
-    /// The server wants credentials (HTTP 401/403).
-    pub auth_required: bool,
-    /// The server went away after an unanswered `server/discover` probe: some legacy servers
-    /// crash on it, so a retry without the probe may work.
-    pub retry_without_discover: bool,
-    /// The HTTP server forgot our session (404): start over once with a new one.
-    pub session_expired: bool,
-}
-
-impl FetchError {
-    pub fn new(message: impl Into<String>) -> FetchError {
-        FetchError {
-            message: message.into(),
-            auth_required: false,
-            retry_without_discover: false,
-            session_expired: false,
-        }
-    }
-}
-
-impl std::fmt::Display for FetchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+/// The kind of a fatal transport message (a line or body over its limit, a server asking for
+/// credentials, anything else the transport gave up on).
+fn fatal_kind(m: &str) -> FetchErrorKind {
+    if m.starts_with("auth required") {
+        FetchErrorKind::AuthRequired
+    } else if m.contains("byte limit") || m.contains(" bytes (raise") {
+        FetchErrorKind::TooLarge
+    } else {
+        FetchErrorKind::Protocol
     }
 }
 
@@ -146,6 +52,8 @@ impl std::fmt::Display for RpcError {
         write!(f, "error {}: {}", self.code, self.message)
     }
 }
+
+impl std::error::Error for RpcError {}
 
 /// Which protocol era answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,22 +135,22 @@ impl<'a> Session<'a> {
                             json!({"requestId": id, "reason": "timeout"}),
                         )
                         .await;
-                    return Err(FetchError::new(format!(
+                    return Err(FetchError::of(
+                        FetchErrorKind::Timeout,
+                        format!(
                         "no answer to `{method}` in time (raise the timeout if the server is just slow)"
-                    )));
+                    ),
+                    ));
                 }
             };
             match ev {
                 Incoming::Eof => {
-                    return Err(FetchError::new(self.t.eof_detail(method).await));
+                    return Err(FetchError::of(
+                        FetchErrorKind::Protocol,
+                        self.t.eof_detail(method).await,
+                    ));
                 }
-                Incoming::Fatal(m) => {
-                    return Err(FetchError {
-                        auth_required: m.starts_with("auth required"),
-                        message: m,
-                        ..FetchError::new("")
-                    })
-                }
+                Incoming::Fatal(m) => return Err(FetchError::of(fatal_kind(&m), m)),
                 Incoming::Message(m) => {
                     if let Some(req_method) = m.get("method").and_then(Value::as_str) {
                         if let Some(req_id) = m.get("id").filter(|v| !v.is_null()) {
@@ -359,13 +267,19 @@ impl<'a> Session<'a> {
                     match supported {
                         Some(v) if attempt == 0 && v != version => version = v,
                         _ => {
-                            return Err(FetchError::new(format!("`initialize` failed: {e}")));
+                            return Err(FetchError::of(
+                                FetchErrorKind::Protocol,
+                                format!("`initialize` failed: {e}"),
+                            ));
                         }
                     }
                 }
             }
         }
-        Err(FetchError::new("`initialize` failed"))
+        Err(FetchError::of(
+            FetchErrorKind::Protocol,
+            "`initialize` failed",
+        ))
     }
 
     /// Walks `tools/list` to the end or to a limit.
@@ -401,7 +315,10 @@ impl<'a> Session<'a> {
             let result = match res {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) if page == 1 => {
-                    return Err(FetchError::new(format!("`tools/list` failed: {e}")))
+                    return Err(FetchError::of(
+                        FetchErrorKind::Protocol,
+                        format!("`tools/list` failed: {e}"),
+                    ))
                 }
                 Err(e) if page == 1 => return Err(e),
                 Ok(Err(e)) => {
@@ -416,7 +333,7 @@ impl<'a> Session<'a> {
             let Some(list) = result.get("tools").and_then(Value::as_array) else {
                 let msg = format!("`tools/list` page {page} has no `tools` array");
                 if page == 1 {
-                    return Err(FetchError::new(msg));
+                    return Err(FetchError::of(FetchErrorKind::Protocol, msg));
                 }
                 problems.push(msg);
                 break;
@@ -546,7 +463,7 @@ pub async fn fetch_tools(mut t: Transport, limits: &Limits) -> Result<Fetched, F
                 // path still works for every dual-era server seen so far.
                 let deadline = Instant::now() + limits.init_timeout;
                 let (e2, v2, i2) = s.initialize(deadline).await.map_err(|e2| {
-                    FetchError::new(format!("{e}; then `initialize` failed too: {e2}"))
+                    FetchError::of(e2.kind, format!("{e}; then `initialize` failed too: {e2}"))
                 })?;
                 era = e2;
                 version = v2;
@@ -567,10 +484,13 @@ pub async fn fetch_tools(mut t: Transport, limits: &Limits) -> Result<Fetched, F
     let (era, version, info, (tools, partial)) = match result {
         Ok(r) => r?,
         Err(_) => {
-            return Err(FetchError::new(format!(
-                "the server used up its {} s budget (raise --server-timeout)",
-                budget.as_secs()
-            )))
+            return Err(FetchError::of(
+                FetchErrorKind::Timeout,
+                format!(
+                    "the server used up its {} s budget (raise --server-timeout)",
+                    budget.as_secs()
+                ),
+            ))
         }
     };
     Ok(Fetched {

@@ -2,8 +2,8 @@
 //! HTTP+SSE transport, an SSE parser with size caps, and the shared polite HTTP client
 //! (timeouts, same-host redirects only, bounded bodies, retries that honour Retry-After).
 
-use super::client::FetchError;
 use super::stdio::Incoming;
+use super::transport::{FetchError, FetchErrorKind};
 use super::Limits;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -81,19 +81,22 @@ pub fn response_error(resp: &reqwest::Response, url: &Url) -> FetchError {
 pub fn status_error(status: reqwest::StatusCode, url: &Url, location: Option<&str>) -> FetchError {
     let code = status.as_u16();
     match code {
-        401 | 403 => FetchError {
-            message: format!("auth required: {url} answered HTTP {code}"),
-            auth_required: true,
-            ..FetchError::new("")
-        },
-        300..=399 => FetchError::new(format!(
-            "{url} redirects to {} (another host, or too many redirects): not followed",
-            location.unwrap_or("?")
-        )),
-        406 | 415 => FetchError::new(format!(
+        401 | 403 => FetchError::of(
+            FetchErrorKind::AuthRequired,
+            format!("auth required: {url} answered HTTP {code}"),
+        ),
+        300..=399 => FetchError::of(
+            FetchErrorKind::Protocol,
+            format!(
+                "{url} redirects to {} (another host, or too many redirects): not followed",
+                location.unwrap_or("?")
+            ),
+        ),
+        406 | 415 => FetchError::of(FetchErrorKind::Protocol, format!(
             "{url} answered HTTP {code}: the server rejected our headers (a client bug; please report it)"
         )),
-        _ => FetchError::new(format!("{url} answered HTTP {code}")),
+        413 => FetchError::of(FetchErrorKind::TooLarge, format!("{url} answered HTTP {code}")),
+        _ => FetchError::of(FetchErrorKind::Protocol, format!("{url} answered HTTP {code}")),
     }
 }
 
@@ -146,7 +149,9 @@ where
                 tokio::time::sleep(d).await;
             }
             _ => {
-                return res.map_err(|e| FetchError::new(format!("{url}: {}", describe(&e))));
+                return res.map_err(|e| {
+                    FetchError::of(reqwest_kind(&e), format!("{url}: {}", describe(&e)))
+                });
             }
         }
     }
@@ -154,6 +159,18 @@ where
 
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(8)))
+}
+
+/// The kind of a reqwest error: a timeout, a connection that could not be made, or the
+/// peer breaking HTTP.
+pub fn reqwest_kind(e: &reqwest::Error) -> FetchErrorKind {
+    if e.is_timeout() {
+        FetchErrorKind::Timeout
+    } else if e.is_connect() {
+        FetchErrorKind::Refused
+    } else {
+        FetchErrorKind::Protocol
+    }
 }
 
 /// A reqwest error in words, with its cause.
@@ -173,9 +190,10 @@ pub async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8
     let url = resp.url().clone();
     if let Some(len) = resp.content_length() {
         if len as usize > max {
-            return Err(FetchError::new(format!(
-                "{url}: the body is {len} bytes, over the {max} byte limit"
-            )));
+            return Err(FetchError::of(
+                FetchErrorKind::TooLarge,
+                format!("{url}: the body is {len} bytes, over the {max} byte limit"),
+            ));
         }
     }
     let mut body = Vec::new();
@@ -183,18 +201,19 @@ pub async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8
         match resp.chunk().await {
             Ok(Some(c)) => {
                 if body.len() + c.len() > max {
-                    return Err(FetchError::new(format!(
-                        "{url}: the body is over the {max} byte limit"
-                    )));
+                    return Err(FetchError::of(
+                        FetchErrorKind::TooLarge,
+                        format!("{url}: the body is over the {max} byte limit"),
+                    ));
                 }
                 body.extend_from_slice(&c);
             }
             Ok(None) => return Ok(body),
             Err(e) => {
-                return Err(FetchError::new(format!(
-                    "{url}: reading the body failed: {}",
-                    describe(&e)
-                )))
+                return Err(FetchError::of(
+                    reqwest_kind(&e),
+                    format!("{url}: reading the body failed: {}", describe(&e)),
+                ))
             }
         }
     }
@@ -439,10 +458,13 @@ impl HttpTransport {
         if code == 404 && self.session_id.is_some() && self.mode == Mode::Streamable {
             return Err(FetchError {
                 session_expired: true,
-                ..FetchError::new(format!(
-                    "{} answered HTTP 404 to `{method}`: the session expired",
-                    self.url
-                ))
+                ..FetchError::of(
+                    FetchErrorKind::Protocol,
+                    format!(
+                        "{} answered HTTP 404 to `{method}`: the session expired",
+                        self.url
+                    ),
+                )
             });
         }
         if matches!(code, 401 | 403) || status.is_redirection() {
@@ -642,7 +664,10 @@ impl HttpTransport {
                 self.kind = "sse";
                 Ok(true)
             }
-            Ok(Ok(Err(e))) => Err(FetchError::new(format!("{}: {e}", self.url))),
+            Ok(Ok(Err(e))) => Err(FetchError::of(
+                FetchErrorKind::Protocol,
+                format!("{}: {e}", self.url),
+            )),
             _ => Ok(false),
         }
     }

@@ -15,6 +15,8 @@ pub mod registries;
 pub mod scheduler;
 pub mod sources;
 pub mod stdio;
+pub mod targets;
+pub mod transport;
 
 use std::time::Duration;
 

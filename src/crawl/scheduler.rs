@@ -9,7 +9,7 @@ use super::merge::{merge, Change, Outcome};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
 use crate::catalogue::{load_server, Catalogue};
-use crate::model::{CrawlStatus, Provenance, Server, Tool};
+use crate::model::{CrawlStatus, Provenance, RegistryEntry, RegistryMetadata, Server, Tool};
 use anyhow::Result;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,6 +40,8 @@ pub struct RegistryData {
     pub provenance: Provenance,
     /// Tool definitions, when the registry carries them, with problems found in them.
     pub tools: Option<(Vec<Tool>, Option<String>)>,
+    /// What the registry says about the server (category, tags, environment, its own id).
+    pub entry: Option<RegistryEntry>,
 }
 
 /// One server to crawl.
@@ -94,7 +96,31 @@ pub struct Summary {
     pub tools_changed: usize,
     pub tools_removed: usize,
     pub tools_total: usize,
+    /// Servers whose tools are not known (listed by a registry without them).
+    pub tools_unknown: usize,
+    /// Registry entries that landed in a record of another source, one line each.
+    pub matched: Vec<String>,
     pub failures: Vec<(String, String)>,
+    /// One line per server, in the order they finished.
+    pub results: Vec<ServerResult>,
+}
+
+/// What happened to one server, for `crawl --format json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerResult {
+    pub slug: String,
+    /// `ok`, `partial`, `failed`, `tools_unknown` or `skipped`.
+    pub status: &'static str,
+    pub tools: usize,
+    pub new_record: bool,
+    /// Landed in the record of the same server from another source.
+    pub merged: bool,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub secs: f64,
 }
 
 impl Summary {
@@ -112,6 +138,9 @@ impl Summary {
         } else {
             self.ok += 1;
         }
+        if change.tools_unknown {
+            self.tools_unknown += 1;
+        }
         if change.new_record {
             self.new += 1;
         } else if change.tools_changed() {
@@ -122,6 +151,27 @@ impl Summary {
         self.tools_added += change.added;
         self.tools_changed += change.changed;
         self.tools_removed += change.removed;
+    }
+
+    /// The report as JSON: totals and one object per server (texts from servers escaped by
+    /// the JSON encoding; errors cut to 600 bytes).
+    pub fn to_json(&self, secs: f64) -> serde_json::Value {
+        serde_json::json!({
+            "servers": self.servers,
+            "secs": (secs * 10.0).round() / 10.0,
+            "ok": self.ok,
+            "partial": self.partial,
+            "failed": self.failed,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "tools_unknown": self.tools_unknown,
+            "merged": self.matched.len(),
+            "tools": {"added": self.tools_added, "changed": self.tools_changed,
+                      "removed": self.tools_removed, "total": self.tools_total},
+            "results": self.results,
+        })
     }
 
     /// The end-of-run report.
@@ -147,6 +197,18 @@ impl Summary {
             self.tools_removed,
             self.tools_total,
         );
+        if self.tools_unknown > 0 {
+            s.push_str(&format!(
+                "{} servers listed without their tools (tools not known)\n",
+                self.tools_unknown
+            ));
+        }
+        if !self.matched.is_empty() {
+            s.push_str(&format!(
+                "{} registry entries landed in the record of the same server from another source\n",
+                self.matched.len()
+            ));
+        }
         for (slug, err) in &self.failures {
             s.push_str(&format!(
                 "failed: {slug}: {}\n",
@@ -219,7 +281,14 @@ pub fn existing_slugs(cat: &Catalogue) -> HashMap<String, String> {
 /// (the first wins).
 pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
     let started = Instant::now();
-    let existing = existing_slugs(&opts.catalogue);
+    let loaded = opts.catalogue.load().unwrap_or_default();
+    let merged_into = super::merge::resolve_identities(&mut targets, &loaded.servers);
+    let existing: HashMap<String, String> = loaded
+        .servers
+        .iter()
+        .map(|s| (s.id.clone(), s.slug.clone()))
+        .collect();
+    drop(loaded);
     let mut seen = HashSet::new();
     targets.retain(|t| seen.insert(t.server.id.clone()));
     assign_slugs(&mut targets, &existing);
@@ -243,7 +312,10 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
         None
     };
 
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        matched: merged_into,
+        ..Summary::default()
+    };
     let mut done = 0usize;
     let conc = opts.concurrency.max(1);
     let mut stream = futures_util::stream::iter(targets.into_iter().map(|t| crawl_one(t, opts)))
@@ -253,6 +325,18 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
         let line = match r {
             OneResult::Skipped(slug) => {
                 summary.skipped += 1;
+                summary.results.push(ServerResult {
+                    slug: slug.clone(),
+                    status: "skipped",
+                    tools: 0,
+                    new_record: false,
+                    merged: false,
+                    added: 0,
+                    changed: 0,
+                    removed: 0,
+                    error: None,
+                    secs: 0.0,
+                });
                 format!("skipped {slug}")
             }
             OneResult::Done {
@@ -270,6 +354,28 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
                     error = Some(w);
                 }
                 summary.add(&slug, &change, tools, error.as_deref());
+                summary.results.push(ServerResult {
+                    slug: slug.clone(),
+                    status: if change.failed {
+                        "failed"
+                    } else if change.partial {
+                        "partial"
+                    } else if change.tools_unknown {
+                        "tools_unknown"
+                    } else {
+                        "ok"
+                    },
+                    tools,
+                    new_record: change.new_record,
+                    merged: change.merged,
+                    added: change.added,
+                    changed: change.changed,
+                    removed: change.removed,
+                    error: error
+                        .as_deref()
+                        .map(|e| super::truncate_str(e, 600).to_string()),
+                    secs: (secs * 10.0).round() / 10.0,
+                });
                 let status = if change.failed {
                     "FAILED"
                 } else if change.partial {
@@ -315,10 +421,29 @@ enum OneResult {
 async fn crawl_one(t: Target, opts: &Options) -> OneResult {
     let start = Instant::now();
     let path = opts.catalogue.server_path(&t.server.slug);
-    let existing = if path.is_file() {
-        load_server(&path).ok()
-    } else {
-        None
+    // A record that cannot be read is never replaced: the server is not crawled, the file
+    // stays as it is, and the error names it.
+    let existing = match load_server(&path) {
+        Ok(rec) => Some(rec),
+        Err(e) if !path.exists() && !path.is_symlink() => {
+            let _ = e;
+            None
+        }
+        Err(e) => {
+            return OneResult::Done {
+                slug: t.server.slug.clone(),
+                change: Change {
+                    failed: true,
+                    ..Change::default()
+                },
+                tools: 0,
+                error: Some(format!(
+                    "cannot read the existing record, so it was left untouched and the server not crawled: {e}"
+                )),
+                secs: 0.0,
+                write_error: None,
+            };
+        }
     };
     if let (Some(since), Some(rec)) = (&opts.resume_since, &existing) {
         if rec
@@ -360,6 +485,12 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
     let now = super::now_rfc3339();
     let live = fetch_live(&t, opts).await;
     let mut fresh = t.server.clone();
+    if let Some(entry) = t.registry_tools.as_ref().and_then(|r| r.entry.clone()) {
+        fresh.registry_metadata = Some(RegistryMetadata {
+            entries: vec![entry],
+            disagreements: Vec::new(),
+        });
+    }
     let outcome = match (live, &t.registry_tools) {
         (Some(Ok((fetched, prov))), _) => {
             if fresh.version.is_none() {
@@ -398,7 +529,7 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
             },
         },
         (Some(Err(e)), None) => Outcome::Failed {
-            error: if e.auth_required {
+            error: if e.auth_required() {
                 format!("auth required: {}", e.message)
             } else {
                 e.message

@@ -1118,7 +1118,7 @@ fn render_listings(
                 if *kind == "servers" {
                     let s = &site.servers[i as usize];
                     json!({"name": s.name, "url": format!("/servers/{}/", s.slug),
-                           "risk": s.max_risk.map(|r| r.as_str()), "summary": format!("{} tools · {}", s.tool_count, cell(&s.summary))})
+                           "risk": s.max_risk.map(|r| r.as_str()), "summary": if s.status == crate::model::CrawlStatus::ToolsUnknown { format!("tools not known · {}", cell(&s.summary)) } else { format!("{} tools · {}", s.tool_count, cell(&s.summary)) }})
                 } else {
                     let t = &site.tools[i as usize];
                     let s = &site.servers[t.server as usize];

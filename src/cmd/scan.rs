@@ -36,6 +36,10 @@ pub struct Args {
     /// limits and sandbox), to list their tools. Runs third-party code.
     #[arg(long)]
     pub launch: bool,
+    /// A folder of lock files, one per approved server, named by the server's name in your
+    /// config (`toolrisk lock --out DIR/<name>.lock`): each drift since the lock is a finding.
+    #[arg(long, value_name = "DIR")]
+    pub locks: Option<PathBuf>,
     /// Connect to remote servers the catalogue does not know, to list their tools.
     #[arg(long)]
     pub live: bool,
@@ -67,7 +71,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         catalogue: args.catalogue.clone(),
         launch: args.launch,
         live: args.live,
-        checks: vec![],
+        checks: match &args.locks {
+            Some(dir) => vec![scan::drift::lock_drift(dir.clone(), args.catalogue.clone())],
+            None => vec![],
+        },
     };
     let r = scan::scan(&opts)?;
     if let Some(target) = args.emit {

@@ -9,6 +9,7 @@
 //! tell a literal from a reference, and never printed.
 
 pub mod discover;
+pub mod drift;
 pub mod findings;
 pub mod identify;
 pub mod launch;

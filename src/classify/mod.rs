@@ -1,9 +1,11 @@
 //! The rule-based classifier: (tool, server context, rules, overrides) → `Classification`.
 //! Pure and deterministic: no network, same answer every run. The rules are data
-//! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `engine.rs`.
+//! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `facts.rs` (what a tool says), `evaluation.rs` (the rules fired
+//! on it) and `verdict.rs` (access, effects, risk, policy, confidence, rationale).
 
-pub mod engine;
 pub mod eval;
+pub mod evaluation;
+pub mod facts;
 pub mod findings;
 pub mod input;
 pub mod overrides;
@@ -11,10 +13,11 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod tokens;
+pub mod verdict;
 
 use crate::model::*;
 use anyhow::{Context, Result};
-use engine::{Facts, ServerFacts};
+use facts::{Facts, ServerFacts};
 use overrides::{Override, Overrides};
 use rules::{RuleDef, RuleSet};
 use std::collections::HashMap;
@@ -226,8 +229,8 @@ impl Classifier {
     fn classify_with(&self, ctx: &ServerContext, sf: &ServerFacts, tool: &Tool) -> Classification {
         let rules = &*self.rules;
         let facts = Facts::new(rules, tool, sf, self.use_annotations);
-        let ev = engine::evaluate(rules, &facts);
-        let mut decision = engine::decide(&ev);
+        let ev = evaluation::evaluate(rules, &facts);
+        let mut decision = verdict::decide(&ev);
         let mut findings = findings::tool_findings(tool);
         let contradiction = self.contradictions(&facts, &ev, &decision, &mut findings);
 
@@ -250,9 +253,9 @@ impl Classifier {
         }
 
         let class = Class::derive(decision.access, &decision.effects);
-        let (mut risk, mut reasons) = engine::grade(&decision, &ev, &facts, &findings);
-        let mut evidence = engine::evidence(rules, &ev);
-        let mut confidence = engine::confidence(&decision, &facts, contradiction);
+        let (mut risk, mut reasons) = verdict::grade(&decision, &ev, &facts, &findings);
+        let mut evidence = verdict::evidence(rules, &ev);
+        let mut confidence = verdict::confidence(&decision, &facts, contradiction);
         let mut policy;
         let mut rationale;
         match ov {
@@ -261,16 +264,16 @@ impl Classifier {
                     risk = r;
                     reasons = vec![o.reason.clone()];
                 }
-                policy = engine::policy_for(decision.access, risk, &reasons, &findings);
+                policy = verdict::policy_for(decision.access, risk, &reasons, &findings);
                 apply_override_policy(&mut policy, o);
                 confidence = Confidence::High;
                 evidence.insert(0, override_evidence(o));
-                rationale = engine::rationale(rules, &ev, &decision, class, risk, &reasons);
+                rationale = verdict::rationale(rules, &ev, &decision, class, risk, &reasons);
                 rationale = format!("Overridden by a reviewer: {} {rationale}", o.reason.trim());
             }
             None => {
-                policy = engine::policy_for(decision.access, risk, &reasons, &findings);
-                rationale = engine::rationale(rules, &ev, &decision, class, risk, &reasons);
+                policy = verdict::policy_for(decision.access, risk, &reasons, &findings);
+                rationale = verdict::rationale(rules, &ev, &decision, class, risk, &reasons);
             }
         }
         Classification {
@@ -292,8 +295,8 @@ impl Classifier {
     fn contradictions(
         &self,
         f: &Facts<'_>,
-        ev: &engine::Evaluation,
-        d: &engine::Decision,
+        ev: &evaluation::Evaluation,
+        d: &verdict::Decision,
         out: &mut Vec<Finding>,
     ) -> bool {
         if !self.use_annotations {
@@ -312,7 +315,7 @@ impl Classifier {
             })
             .map(|h| h.weight)
             .sum();
-        let destructive = destructive >= engine::EFFECT_THRESHOLD;
+        let destructive = destructive >= evaluation::EFFECT_THRESHOLD;
         let mut found = false;
         if claim("readOnlyHint") == Some(true) {
             let evidence_writes =

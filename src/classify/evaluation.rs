@@ -28,12 +28,17 @@ pub struct Evaluation {
     pub annotation_votes: [u16; 3],
     pub effects: [u16; 11],
     pub risk_up: u8,
+    /// The most a tool's listed operations can do (coordinated verbs, verbs joined in the
+    /// name, values of an operation enum): capability is a maximum, not a vote.
+    pub capability: Option<Access>,
+    /// One of those operations destroys.
+    pub capability_destructive: bool,
     /// Risk floors set by rules, with the access the rule argued for (a floor from a rule
     /// whose access lost does not apply: "explain this SQL without running it").
     pub risk_floors: Vec<(Risk, Option<Access>)>,
 }
 
-fn access_idx(a: Access) -> usize {
+pub fn access_idx(a: Access) -> usize {
     match a {
         Access::Read => 0,
         Access::Write => 1,
@@ -111,14 +116,42 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
             }
         }
     }
-    // Description: its first verb, then phrase patterns.
-    if let Some((verb, s, e)) = &f.desc_verb {
-        if let Some((ids, _)) = rules.verbs.get(verb) {
-            let text = sentence_around(f.desc, *s, *e);
+    // Description: its main verb and the verbs coordinated with it; a word the name already
+    // said counts once.
+    let name_verbs: Vec<&str> = f
+        .primary_verb
+        .iter()
+        .chain(&f.secondary_verbs)
+        .map(|&i| f.name_tokens[i].as_str())
+        .collect();
+    for d in &f.desc_verbs {
+        if name_verbs.contains(&d.verb.as_str()) {
+            if d.coordinated {
+                note_capability(&mut ev, rules, &d.verb);
+            }
+            continue;
+        }
+        if let Some((ids, _)) = rules.verbs.get(&d.verb) {
+            let text = sentence_around(f.desc, d.start, d.end);
             for &i in ids {
+                if d.coordinated && rules.rules[i].ambiguous {
+                    continue;
+                }
                 fire(&mut ev, i, Source::Description, text, reduced(i));
             }
         }
+        if d.coordinated || (f.desc_verbs.len() > 1 && rules.verb_ambiguity(&d.verb) != Some(true))
+        {
+            note_capability(&mut ev, rules, &d.verb);
+        }
+    }
+    if f.name_joins_verbs {
+        for &i in f.primary_verb.iter().chain(&f.secondary_verbs) {
+            note_capability(&mut ev, rules, &f.name_tokens[i]);
+        }
+    }
+    for v in &f.action_verbs {
+        note_capability(&mut ev, rules, v);
     }
     if let Some(set) = &rules.description_set {
         if !f.desc_lower.is_empty() {
@@ -212,6 +245,43 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
         }
     }
     ev
+}
+
+/// Records one listed operation's access as a capability of the tool.
+fn note_capability(ev: &mut Evaluation, rules: &RuleSet, verb: &str) {
+    let Some((ids, _)) = rules.verbs.get(verb) else {
+        return;
+    };
+    let (access, destructive) = verb_meaning(rules, ids);
+    if let Some(a) = access {
+        ev.capability = Some(ev.capability.map_or(a, |c| more_access(c, a)));
+    }
+    ev.capability_destructive |= destructive;
+}
+
+/// What the rules of one verb conclude: the most-changing access and whether it destroys.
+pub fn verb_meaning(rules: &RuleSet, ids: &[usize]) -> (Option<Access>, bool) {
+    let mut access: Option<Access> = None;
+    let mut destructive = false;
+    for &i in ids {
+        for s in &rules.rules[i].signals {
+            match s {
+                Signal::Access(a) => access = Some(access.map_or(*a, |c| more_access(c, *a))),
+                Signal::Effect(Effect::Destructive) => destructive = true,
+                _ => {}
+            }
+        }
+    }
+    (access, destructive)
+}
+
+/// The access that changes more: execute > write > read.
+pub fn more_access(a: Access, b: Access) -> Access {
+    if access_idx(b) > access_idx(a) {
+        b
+    } else {
+        a
+    }
 }
 
 fn apply(ev: &mut Evaluation, rule: &Rule, source: Source, weight: u16) {

@@ -15,8 +15,24 @@ const MAX_PARAMS: usize = 128;
 const MAX_ENUM_VALUES: usize = 256;
 /// Schema nesting followed.
 const MAX_SCHEMA_DEPTH: usize = 4;
-/// Words of the description's first sentence searched for its verb.
-const LEADING_WORDS: usize = 8;
+/// Schema objects visited: a hostile schema with thousands of branches costs no more.
+const MAX_SCHEMA_NODES: usize = 256;
+/// Values kept of one operation enum.
+const MAX_OP_VALUES: usize = 64;
+/// Further parameters whose enum value chooses the operation (besides `ACTION_PARAMS`).
+const OPERATION_PARAMS: &[&str] = &[
+    "mode",
+    "method",
+    "httpmethod",
+    "requestmethod",
+    "command",
+    "subcommand",
+    "cmd",
+    "tool",
+    "task",
+];
+/// HTTP methods, lowercase.
+pub const HTTP_METHODS: &[&str] = &["get", "head", "options", "post", "put", "patch", "delete"];
 
 /// Enum parameters whose values are operations the tool performs (`action: [list, delete]`).
 const ACTION_PARAMS: &[&str] = &["action", "actions", "operation", "operations", "op"];
@@ -32,7 +48,7 @@ pub const RECIPIENT_PARAMS: &[&str] = &[
     "phonenumber",
 ];
 
-const NEGATIONS: &[&str] = &[
+pub(crate) const NEGATIONS: &[&str] = &[
     "not", "never", "no", "without", "cannot", "nor", "doesn't", "don't", "won't", "isn't",
     "can't", "doesnt", "dont", "wont", "isnt", "cant",
 ];
@@ -44,6 +60,27 @@ pub struct ServerFacts {
     pub text: String,
 }
 
+/// A verb of the description: its base form, its byte range, and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescVerb {
+    pub verb: String,
+    pub start: usize,
+    pub end: usize,
+    /// Found in a list of operations coordinated with the main verb ("list, create or
+    /// delete"), not as the main verb itself.
+    pub coordinated: bool,
+}
+
+/// A parameter whose value chooses the operation (`action: [list, delete]`, an HTTP `method`
+/// enum): the values as written.
+#[derive(Debug, Clone)]
+pub struct OpParam {
+    pub name: String,
+    /// An HTTP method enum (`GET`, `POST`, `DELETE`).
+    pub http: bool,
+    pub values: Vec<String>,
+}
+
 /// Everything the rules look at in one tool.
 pub struct Facts<'a> {
     pub tool: &'a Tool,
@@ -52,11 +89,17 @@ pub struct Facts<'a> {
     pub primary_verb: Option<usize>,
     /// Other unambiguous verbs of the name.
     pub secondary_verbs: Vec<usize>,
-    /// The description (bounded), as received and lowercased (ASCII only, so byte offsets match).
+    /// Whether the name joins its verbs with `and` / `or` (`get_or_create`): each is an
+    /// operation of the tool.
+    pub name_joins_verbs: bool,
+    /// The description (bounded), as received.
     pub desc: &'a str,
+    /// The description lowercased (ASCII only, so byte offsets match `desc`), with
+    /// cross-references to other tools, usage advice and examples blanked out: what the tool
+    /// itself does.
     pub desc_lower: String,
-    /// The description's first verb: base form and byte range in `desc`.
-    pub desc_verb: Option<(String, usize, usize)>,
+    /// The description's main verb, then the verbs coordinated with it.
+    pub desc_verbs: Vec<DescVerb>,
     /// Parameter names as written, and compacted (`filePath` → `filepath`), and their last word.
     pub params: Vec<(String, String, String)>,
     /// Whether each parameter is limited to an enum (it cannot carry free text such as code).
@@ -64,6 +107,10 @@ pub struct Facts<'a> {
     pub enum_values: Vec<String>,
     /// Values of action-like enums that are verbs.
     pub action_verbs: Vec<String>,
+    /// Parameters whose value chooses the operation.
+    pub op_params: Vec<OpParam>,
+    /// Schema nodes visited (bounded by `MAX_SCHEMA_NODES`).
+    nodes: usize,
     /// Annotations, unless withheld.
     pub annotations: Option<&'a Value>,
     pub server: &'a ServerFacts,
@@ -78,24 +125,32 @@ impl<'a> Facts<'a> {
     ) -> Facts<'a> {
         let name_tokens = tokens::split_identifier(&tool.name);
         let (primary_verb, secondary_verbs) = find_verbs(rules, &name_tokens);
+        let name_joins_verbs = primary_verb.is_some()
+            && !secondary_verbs.is_empty()
+            && name_tokens
+                .iter()
+                .any(|w| matches!(w.as_str(), "and" | "or"));
         let desc = tokens::truncate_at_char(
             tool.description.as_deref().unwrap_or(""),
             MAX_DESCRIPTION_SCAN,
         );
-        let desc_lower = desc.to_ascii_lowercase();
-        let desc_verb = leading_verb(rules, &desc_lower);
+        let desc_lower = crate::classify::clauses::own_text(&desc.to_ascii_lowercase());
+        let desc_verbs = crate::classify::clauses::description_verbs(rules, &desc_lower);
         let mut facts = Facts {
             tool,
             name_tokens,
             primary_verb,
             secondary_verbs,
+            name_joins_verbs,
             desc,
             desc_lower,
-            desc_verb,
+            desc_verbs,
             params: Vec::new(),
             param_is_enum: Vec::new(),
             enum_values: Vec::new(),
             action_verbs: Vec::new(),
+            op_params: Vec::new(),
+            nodes: 0,
             annotations: if use_annotations {
                 tool.annotations.as_ref().filter(|a| a.is_object())
             } else {
@@ -109,10 +164,16 @@ impl<'a> Facts<'a> {
         facts
     }
 
+    /// The description's main verb.
+    pub fn desc_verb(&self) -> Option<&DescVerb> {
+        self.desc_verbs.first()
+    }
+
     fn walk_schema(&mut self, rules: &RuleSet, schema: &Value, depth: usize) {
-        if depth > MAX_SCHEMA_DEPTH {
+        if depth > MAX_SCHEMA_DEPTH || self.nodes >= MAX_SCHEMA_NODES {
             return;
         }
+        self.nodes += 1;
         let Some(obj) = schema.as_object() else {
             return;
         };
@@ -124,8 +185,12 @@ impl<'a> Facts<'a> {
                 let compact = tokens::compact(name);
                 let last = tokens::split_identifier(name).pop().unwrap_or_default();
                 let action_like = ACTION_PARAMS.contains(&compact.as_str());
+                let chooser = action_like || OPERATION_PARAMS.contains(&compact.as_str());
                 if let Some(Value::Array(values)) = sub.get("enum") {
                     self.add_enum(rules, values, action_like);
+                    if chooser && depth == 0 {
+                        self.add_op_param(name, values);
+                    }
                 }
                 // An array of operations: `{"type":"array","items":{"enum":[...]}}`.
                 if let Some(Value::Array(values)) = sub.get("items").and_then(|i| i.get("enum")) {
@@ -156,6 +221,27 @@ impl<'a> Facts<'a> {
                 self.add_enum(rules, values, false);
             }
         }
+    }
+
+    /// Records a parameter whose enum value chooses the operation.
+    fn add_op_param(&mut self, name: &str, values: &[Value]) {
+        let values: Vec<String> = values
+            .iter()
+            .filter_map(Value::as_str)
+            .take(MAX_OP_VALUES)
+            .map(|v| tokens::truncate_at_char(v, 64).to_string())
+            .collect();
+        if values.is_empty() || self.op_params.len() >= 4 {
+            return;
+        }
+        let http = values
+            .iter()
+            .all(|v| HTTP_METHODS.contains(&v.to_ascii_lowercase().as_str()));
+        self.op_params.push(OpParam {
+            name: tokens::truncate_at_char(name, 64).to_string(),
+            http,
+            values,
+        });
     }
 
     fn add_enum(&mut self, rules: &RuleSet, values: &[Value], action_like: bool) {
@@ -199,10 +285,7 @@ impl<'a> Facts<'a> {
             let hit = self
                 .verb_token()
                 .is_some_and(|v| c.verb.iter().any(|x| x == v))
-                || self
-                    .desc_verb
-                    .as_ref()
-                    .is_some_and(|(v, _, _)| c.verb.contains(v))
+                || self.desc_verbs.iter().any(|d| c.verb.contains(&d.verb))
                 || self.action_verbs.iter().any(|v| c.verb.contains(v));
             results.push(hit);
         }
@@ -307,78 +390,6 @@ pub(crate) fn glued_verb(word: &str) -> Option<&'static str> {
         .copied()
 }
 
-/// The first verb of the description's first sentence, skipping a `WORKFLOW:`-style prefix
-/// and filler ("Tools for listing …" → `list`). A negation before it ("Does not modify")
-/// means there is none.
-pub(crate) fn leading_verb(rules: &RuleSet, lower: &str) -> Option<(String, usize, usize)> {
-    // "START HERE for Athena: List …", "WORKFLOW: …": a short label before a colon. When
-    // no verb follows it, the label was the sentence ("Access charge data: the charge for …").
-    // A label that starts with a verb and introduces a list is the sentence itself ("Access
-    // credits data: balance, sharing configuration, …").
-    if let Some(colon) = tokens::truncate_at_char(lower, 48).find(':') {
-        if !lower[..colon].contains('.') && colon + 1 < lower.len() {
-            let label_is_verb = first_word_is_verb(rules, &lower[..colon]);
-            if label_is_verb && !first_word_is_verb(rules, &lower[colon + 1..]) {
-                return sentence_verb(rules, lower, 0);
-            }
-            if let Some(v) = sentence_verb(rules, lower, colon + 1) {
-                return Some(v);
-            }
-        }
-    }
-    sentence_verb(rules, lower, 0)
-}
-
-/// Whether the first word of `text` is a verb of the rules.
-fn first_word_is_verb(rules: &RuleSet, text: &str) -> bool {
-    tokens::words(text)
-        .next()
-        .is_some_and(|(_, w)| tokens::stems(w).any(|s| rules.verbs.contains_key(s.as_ref())))
-}
-
-/// The first verb of the sentence starting at `offset`.
-fn sentence_verb(rules: &RuleSet, lower: &str, offset: usize) -> Option<(String, usize, usize)> {
-    let text = &lower[offset..];
-    let sentence_end = text
-        .find(". ")
-        .or_else(|| text.find('\n'))
-        .unwrap_or(text.len());
-    let sentence = &text[..sentence_end];
-    let mut prev = "";
-    for (i, (start, word)) in tokens::words(sentence).take(LEADING_WORDS).enumerate() {
-        if NEGATIONS.contains(&word) {
-            return None;
-        }
-        let before = std::mem::replace(&mut prev, word);
-        if word.contains('_') {
-            continue;
-        }
-        for stem in tokens::stems(word) {
-            if rules.verbs.contains_key(stem.as_ref()) {
-                // A verb that is also a noun (`charge`, `order`, `invoice`) is the action
-                // only where a verb stands: first, or after `to`, `and`, `can`, … ("Access the
-                // Support charge data" reads charges).
-                if i > 0
-                    && rules.verb_ambiguity(stem.as_ref()) == Some(true)
-                    && !VERB_SLOT.contains(&before)
-                    && !(before == "for" && word.ends_with("ing"))
-                {
-                    continue;
-                }
-                let s = offset + start;
-                return Some((stem.into_owned(), s, s + word.len()));
-            }
-        }
-    }
-    None
-}
-
-/// Words after which an ambiguous word in a description is a verb ("used to order", "and
-/// charge").
-const VERB_SLOT: &[&str] = &[
-    "to", "and", "or", "then", "can", "will", "you", "also", "please", "lets", "let", "may",
-];
-
 /// Whether a match at `start` in a lowercased text is negated by a word shortly before it in
 /// the same sentence ("does not delete", "without modifying").
 pub fn negated(lower: &str, start: usize) -> bool {
@@ -418,15 +429,5 @@ mod tests {
         assert!(!negated(t, 0));
         let t = "no, really: this one will then delete it";
         assert!(!negated(t, t.find("delete").unwrap()));
-    }
-
-    #[test]
-    fn leading_verb_survives_multibyte_text_at_the_label_limit() {
-        // Regression: a `—` straddling byte 48 panicked (mapbox, postman, ms-365 servers).
-        let rules = crate::classify::Classifier::builtin();
-        let text = "find the intersection geometry of two polygons — the result";
-        assert!(leading_verb(rules.rules(), text).is_some());
-        let text = "update the properties of mailfolder object.\n\n💡 tip: x";
-        assert!(leading_verb(rules.rules(), text).is_some());
     }
 }

@@ -3,6 +3,7 @@
 //! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `facts.rs` (what a tool says), `evaluation.rs` (the rules fired
 //! on it) and `verdict.rs` (access, effects, risk, policy, confidence, rationale).
 
+pub mod clauses;
 pub mod eval;
 pub mod evaluation;
 pub mod facts;
@@ -230,9 +231,11 @@ impl Classifier {
         let rules = &*self.rules;
         let facts = Facts::new(rules, tool, sf, self.use_annotations);
         let ev = evaluation::evaluate(rules, &facts);
-        let mut decision = verdict::decide(&ev);
+        let mut decision = verdict::decide(rules, &ev, &facts);
         let mut findings = findings::tool_findings(tool);
-        let contradiction = self.contradictions(&facts, &ev, &decision, &mut findings);
+        let found = verdict::contradictions(rules, &facts, &ev, &decision);
+        let contradiction = found.iter().any(|f| f.severity >= Severity::Warning);
+        findings.extend(found);
 
         let ov = if self.overrides.is_empty() {
             None
@@ -240,6 +243,11 @@ impl Classifier {
             let keys = [ctx.id.as_str(), ctx.slug.as_str(), ctx.name.as_str()];
             self.overrides.find(&keys, &tool.name)
         };
+        if ov.is_some() {
+            decision.no_evidence = false;
+        } else if decision.no_evidence {
+            findings.push(findings::no_evidence(tool));
+        }
         if let Some(o) = ov {
             if let Some(a) = o.access {
                 decision.access = a;
@@ -264,7 +272,7 @@ impl Classifier {
                     risk = r;
                     reasons = vec![o.reason.clone()];
                 }
-                policy = verdict::policy_for(decision.access, risk, &reasons, &findings);
+                policy = verdict::policy_for(&decision, risk, &reasons, &findings);
                 apply_override_policy(&mut policy, o);
                 confidence = Confidence::High;
                 evidence.insert(0, override_evidence(o));
@@ -272,7 +280,7 @@ impl Classifier {
                 rationale = format!("Overridden by a reviewer: {} {rationale}", o.reason.trim());
             }
             None => {
-                policy = verdict::policy_for(decision.access, risk, &reasons, &findings);
+                policy = verdict::policy_for(&decision, risk, &reasons, &findings);
                 rationale = verdict::rationale(rules, &ev, &decision, class, risk, &reasons);
             }
         }
@@ -289,63 +297,6 @@ impl Classifier {
             findings,
             per_argument: Vec::new(),
         }
-    }
-
-    /// Annotation claims the evidence contradicts. Returns whether there was one.
-    fn contradictions(
-        &self,
-        f: &Facts<'_>,
-        ev: &evaluation::Evaluation,
-        d: &verdict::Decision,
-        out: &mut Vec<Finding>,
-    ) -> bool {
-        if !self.use_annotations {
-            return false;
-        }
-        let claim = |k: &str| f.tool.hint(k);
-        // Destructive weight from evidence alone.
-        let destructive: u16 = ev
-            .hits
-            .iter()
-            .filter(|h| h.source != Source::Annotation)
-            .filter(|h| {
-                self.rules.rules[h.rule]
-                    .signals
-                    .contains(&rules::Signal::Effect(Effect::Destructive))
-            })
-            .map(|h| h.weight)
-            .sum();
-        let destructive = destructive >= evaluation::EFFECT_THRESHOLD;
-        let mut found = false;
-        if claim("readOnlyHint") == Some(true) {
-            let evidence_writes =
-                d.evidence_access.is_some_and(|a| a != Access::Read) && d.evidence_margin >= 3;
-            if destructive || evidence_writes {
-                found = true;
-                out.push(Finding {
-                    kind: "annotation_contradiction".into(),
-                    severity: Severity::Warning,
-                    message: format!(
-                        "readOnlyHint is true, but {} (see the evidence); classed {} regardless",
-                        if destructive {
-                            "the tool deletes or overwrites"
-                        } else {
-                            "its name and description say it changes state"
-                        },
-                        d.access
-                    ),
-                });
-            }
-        }
-        if claim("destructiveHint") == Some(false) && destructive {
-            found = true;
-            out.push(Finding {
-                kind: "annotation_contradiction".into(),
-                severity: Severity::Warning,
-                message: "destructiveHint is false, but its name or description says it deletes or overwrites; classed destructive regardless".into(),
-            });
-        }
-        found
     }
 }
 

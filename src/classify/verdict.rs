@@ -1,7 +1,7 @@
 //! The verdict: access and effects from the evaluation, then risk, policy, confidence,
 //! evidence and a plain-English rationale.
 
-use crate::classify::evaluation::{effect_idx, Evaluation, Hit, EFFECT_THRESHOLD};
+use crate::classify::evaluation::{effect_idx, more_access, Evaluation, Hit, EFFECT_THRESHOLD};
 use crate::classify::facts::{Facts, RECIPIENT_PARAMS};
 use crate::classify::rules::{RuleSet, Signal};
 use crate::classify::tokens;
@@ -15,6 +15,12 @@ pub struct Decision {
     pub evidence_access: Option<Access>,
     pub evidence_strength: u16,
     pub evidence_margin: u16,
+    /// The author's `readOnlyHint: true` was overruled by independent evidence.
+    pub claim_overruled: bool,
+    /// The author's `readOnlyHint: true` stood against one strong lexical signal.
+    pub claim_doubted: bool,
+    /// Nothing at all said what the tool does.
+    pub no_evidence: bool,
 }
 
 fn pick(votes: [u16; 3]) -> Option<Access> {
@@ -39,40 +45,116 @@ const WRITE_ONLY_EFFECTS: &[Effect] = &[
     Effect::Code,
 ];
 
-pub fn decide(ev: &Evaluation) -> Decision {
-    let destructive = ev.effects[effect_idx(Effect::Destructive)] >= EFFECT_THRESHOLD;
-    let evidence_access = pick(ev.evidence_votes);
-    let total = [
-        ev.evidence_votes[0] + ev.annotation_votes[0],
-        ev.evidence_votes[1] + ev.annotation_votes[1],
-        ev.evidence_votes[2] + ev.annotation_votes[2],
-    ];
-    let mut access = pick(total).unwrap_or(Access::Write);
-    if destructive && access == Access::Read {
-        // A tool that deletes is never read-only, whatever its annotations say.
-        access = if total[2] > total[1] {
-            Access::Execute
-        } else {
-            Access::Write
-        };
+/// Whether a hit argues that the tool changes or runs something (or destroys).
+fn argues_change(rules: &RuleSet, h: &Hit) -> bool {
+    rules.rules[h.rule].signals.iter().any(|s| {
+        matches!(
+            s,
+            Signal::Access(Access::Write | Access::Execute) | Signal::Effect(Effect::Destructive)
+        )
+    })
+}
+
+/// Evidence against an author's read-only claim: `(non-lexical, independent lexical
+/// signals, strongest lexical weight)`. Non-lexical: what the schema offers (a destructive
+/// value in an operation enum, a raw command / code / SQL parameter, an HTTP DELETE).
+fn against_read_only(rules: &RuleSet, ev: &Evaluation) -> (bool, usize, u16) {
+    let structural = ev.hits.iter().any(|h| {
+        h.source == Source::Schema
+            && rules.rules[h.rule].signals.iter().any(|s| {
+                matches!(
+                    s,
+                    Signal::Access(Access::Execute) | Signal::Effect(Effect::Destructive)
+                )
+            })
+    });
+    let mut ids: Vec<usize> = ev
+        .hits
+        .iter()
+        .filter(|h| matches!(h.source, Source::Name | Source::Description))
+        .filter(|h| h.weight >= 2 && argues_change(rules, h))
+        .map(|h| h.rule)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let strongest = ev
+        .hits
+        .iter()
+        .filter(|h| matches!(h.source, Source::Name | Source::Description))
+        .filter(|h| argues_change(rules, h))
+        .map(|h| h.weight)
+        .max()
+        .unwrap_or(0);
+    (structural, ids.len(), strongest)
+}
+
+pub fn decide(rules: &RuleSet, ev: &Evaluation, f: &Facts<'_>) -> Decision {
+    let destructive_weight: u16 = ev
+        .hits
+        .iter()
+        .filter(|h| h.source != Source::Annotation)
+        .filter(|h| {
+            rules.rules[h.rule]
+                .signals
+                .contains(&Signal::Effect(Effect::Destructive))
+        })
+        .map(|h| h.weight)
+        .sum();
+    let evidence_destroys = destructive_weight >= EFFECT_THRESHOLD || ev.capability_destructive;
+    let mut evidence_access = pick(ev.evidence_votes);
+    // A tool can do the most a listed operation does.
+    if let Some(cap) = ev.capability.filter(|c| *c != Access::Read) {
+        evidence_access = Some(evidence_access.map_or(cap, |a| more_access(a, cap)));
     }
+    if evidence_destroys && evidence_access.is_none_or(|a| a == Access::Read) {
+        evidence_access = Some(Access::Write);
+    }
+    let [r, w, x] = ev.evidence_votes;
+    let claim = f.annotation("readOnlyHint");
+    let (mut claim_overruled, mut claim_doubted) = (false, false);
+    let access = match claim {
+        Some(true) => {
+            let (structural, lexical, strongest) = against_read_only(rules, ev);
+            let changes = evidence_access.is_some_and(|a| a != Access::Read);
+            if changes && (structural || lexical >= 2) {
+                claim_overruled = true;
+                evidence_access.unwrap_or(Access::Write)
+            } else {
+                claim_doubted = changes && strongest >= 3;
+                Access::Read
+            }
+        }
+        Some(false) => {
+            if evidence_access == Some(Access::Execute) || (x >= w && x > 0) {
+                Access::Execute
+            } else {
+                Access::Write
+            }
+        }
+        None => evidence_access.unwrap_or(Access::Write),
+    };
     let mut effects: Vec<Effect> = Effect::ALL
         .iter()
         .copied()
         .filter(|e| ev.effects[effect_idx(*e)] >= EFFECT_THRESHOLD)
         .collect();
+    if ev.capability_destructive && !effects.contains(&Effect::Destructive) {
+        effects.push(Effect::Destructive);
+        effects.sort();
+    }
     if access == Access::Read {
-        effects.retain(|e| !WRITE_ONLY_EFFECTS.contains(e));
+        effects.retain(|e| !WRITE_ONLY_EFFECTS.contains(e) && *e != Effect::Destructive);
+    } else if !evidence_destroys && claim == Some(true) {
+        effects.retain(|e| *e != Effect::Destructive);
     }
     if access == Access::Execute && !effects.contains(&Effect::Code) {
         // Running what the tool does not define is handling code.
         effects.push(Effect::Code);
         effects.sort();
     }
-    let [r, w, x] = ev.evidence_votes;
     let (strength, margin) = match evidence_access {
         Some(Access::Read) => (r, r.saturating_sub(w + x)),
-        Some(_) => (w + x, (w + x).saturating_sub(r)),
+        Some(_) => ((w + x).max(2), (w + x).saturating_sub(r).max(1)),
         None => (0, 0),
     };
     Decision {
@@ -81,7 +163,65 @@ pub fn decide(ev: &Evaluation) -> Decision {
         evidence_access,
         evidence_strength: strength,
         evidence_margin: margin,
+        claim_overruled,
+        claim_doubted,
+        no_evidence: evidence_access.is_none() && claim.is_none(),
     }
+}
+
+/// Findings about the author's annotations that the evidence contradicts.
+pub fn contradictions(
+    rules: &RuleSet,
+    f: &Facts<'_>,
+    ev: &Evaluation,
+    d: &Decision,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if f.annotations.is_none() {
+        return out;
+    }
+    let destroys = d.effects.contains(&Effect::Destructive)
+        || ev
+            .hits
+            .iter()
+            .filter(|h| h.source != Source::Annotation)
+            .filter(|h| {
+                rules.rules[h.rule]
+                    .signals
+                    .contains(&Signal::Effect(Effect::Destructive))
+            })
+            .map(|h| h.weight)
+            .sum::<u16>()
+            >= EFFECT_THRESHOLD;
+    if d.claim_overruled {
+        out.push(Finding {
+            kind: "annotation_contradiction".into(),
+            severity: Severity::Warning,
+            message: format!(
+                "readOnlyHint is true, but {} (see the evidence); classed {} regardless",
+                if destroys {
+                    "the tool deletes or overwrites"
+                } else {
+                    "its schema or several independent signals say it changes state"
+                },
+                d.access
+            ),
+        });
+    } else if d.claim_doubted {
+        out.push(Finding {
+            kind: "annotation_contradiction".into(),
+            severity: Severity::Info,
+            message: "readOnlyHint is true, but one strong signal in its name or description says it changes state; the author's claim stands, with low confidence".into(),
+        });
+    }
+    if f.annotation("destructiveHint") == Some(false) && destroys {
+        out.push(Finding {
+            kind: "annotation_contradiction".into(),
+            severity: Severity::Warning,
+            message: "destructiveHint is false, but its name or description says it deletes or overwrites; classed destructive regardless".into(),
+        });
+    }
+    out
 }
 
 /// Risk and the reasons for it, from access, effects and rule floors.
@@ -234,8 +374,13 @@ fn step(r: Risk, n: u8) -> Risk {
     Risk::ALL[i.min(Risk::ALL.len() - 1)]
 }
 
+/// Why a tool nothing describes needs approval.
+pub const NO_EVIDENCE_REASON: &str =
+    "nothing in its name, description or schema says what it does; review it before allowing it";
+
 /// The recommended gateway rule.
-pub fn policy_for(access: Access, risk: Risk, reasons: &[String], findings: &[Finding]) -> Policy {
+pub fn policy_for(d: &Decision, risk: Risk, reasons: &[String], findings: &[Finding]) -> Policy {
+    let access = d.access;
     let why = reasons.first().cloned().unwrap_or_default();
     if let Some(f) = findings.iter().find(|f| f.severity == Severity::Critical) {
         return Policy {
@@ -245,6 +390,14 @@ pub fn policy_for(access: Access, risk: Risk, reasons: &[String], findings: &[Fi
                 "its definition is unsafe to show a model ({}); review the server before use",
                 f.kind.replace('_', " ")
             ),
+        };
+    }
+    if d.no_evidence {
+        // The least-trusted verdict: nobody knows what it does.
+        return Policy {
+            action: Action::RequireApproval,
+            rate_limit: None,
+            reason: NO_EVIDENCE_REASON.to_string(),
         };
     }
     match risk {
@@ -272,12 +425,11 @@ pub fn policy_for(access: Access, risk: Risk, reasons: &[String], findings: &[Fi
 /// How sure the classification is: high when signals agree (or the author's annotation
 /// agrees with the evidence), low when they disagree or are absent.
 pub fn confidence(d: &Decision, f: &Facts<'_>, contradiction: bool) -> Confidence {
-    if contradiction {
+    if contradiction || d.claim_overruled || d.claim_doubted || d.no_evidence {
         return Confidence::Low;
     }
     let claimed = f.annotation("readOnlyHint");
     match (claimed, d.evidence_access) {
-        (_, None) if claimed.is_none() => Confidence::Low,
         (Some(ro), Some(a)) if ro == (a == Access::Read) => Confidence::High,
         (Some(_), _) => Confidence::Medium,
         (None, Some(_)) => {
@@ -289,7 +441,7 @@ pub fn confidence(d: &Decision, f: &Facts<'_>, contradiction: bool) -> Confidenc
                 Confidence::Low
             }
         }
-        _ => Confidence::Low,
+        (None, None) => Confidence::Low,
     }
 }
 

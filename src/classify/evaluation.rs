@@ -132,6 +132,10 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
             continue;
         }
         if let Some((ids, _)) = rules.verbs.get(&d.verb) {
+            // A listed operation that only reads adds nothing to what the tool can do.
+            if d.coordinated && verb_meaning(rules, ids).0 == Some(Access::Read) {
+                continue;
+            }
             let text = sentence_around(f.desc, d.start, d.end);
             for &i in ids {
                 if d.coordinated && rules.rules[i].ambiguous {
@@ -263,7 +267,11 @@ fn note_capability(ev: &mut Evaluation, rules: &RuleSet, verb: &str) {
 pub fn verb_meaning(rules: &RuleSet, ids: &[usize]) -> (Option<Access>, bool) {
     let mut access: Option<Access> = None;
     let mut destructive = false;
-    for &i in ids {
+    // Only what the verb means on its own: a rule with conditions speaks of a word sense.
+    for &i in ids
+        .iter()
+        .filter(|&&i| rules.rules[i].requires.is_none() && rules.rules[i].unless.is_none())
+    {
         for s in &rules.rules[i].signals {
             match s {
                 Signal::Access(a) => access = Some(access.map_or(*a, |c| more_access(c, *a))),

@@ -102,8 +102,17 @@ pub fn decide(rules: &RuleSet, ev: &Evaluation, f: &Facts<'_>) -> Decision {
         .sum();
     let evidence_destroys = destructive_weight >= EFFECT_THRESHOLD || ev.capability_destructive;
     let mut evidence_access = pick(ev.evidence_votes);
-    // A tool can do the most a listed operation does.
-    if let Some(cap) = ev.capability.filter(|c| *c != Access::Read) {
+    // A tool can do the most a listed operation does, unless its text states that it is
+    // read-only (the author's word about the whole tool).
+    let states_read_only = ev.hits.iter().any(|h| {
+        h.source == Source::Description
+            && h.weight >= 5
+            && rules.rules[h.rule].signals == [Signal::Access(Access::Read)]
+    });
+    if let Some(cap) = ev
+        .capability
+        .filter(|c| *c != Access::Read && !states_read_only)
+    {
         evidence_access = Some(evidence_access.map_or(cap, |a| more_access(a, cap)));
     }
     if evidence_destroys && evidence_access.is_none_or(|a| a == Access::Read) {

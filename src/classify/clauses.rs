@@ -31,7 +31,7 @@ fn masks() -> &'static (RegexSet, Vec<(Regex, Extent)>) {
             (r"(?s)```.*?(```|$)".to_string(), Extent::Match),
             (r"\((e\.g\.?|i\.e\.?|eg|for\s+example|for\s+instance|example)[^)]{0,300}\)".into(), Extent::Match),
             (r"(?s)(^|\n)[ \t#*-]*(examples?|example\s+(prompts?|usage|queries|calls?)|usage\s+examples?|sample\s+(calls?|queries))\s*:.*?(\n[ \t]*\n|$)".into(), Extent::Match),
-            (r"\b(e\.g\.|for\s+example|for\s+instance|example\s+prompts?\s*:)".into(), Extent::Clause),
+            (r"\b(e\.g\.|for\s+example|for\s+instance|example\s+prompts?\s*:|examples?\s*:)".into(), Extent::Clause),
             (format!(r"\b(use|call|invoke|run|try|prefer|see|via|then)\s+(the\s+)?{ident}(\s+tool)?"), Extent::Reference),
             (format!(r"`[a-z0-9]+[_\-.][a-z0-9_\-.]*`|\b(the\s+){ident}\s+tool\b"), Extent::Match),
             (r"(?s)\buse\s+this(\s+tool)?\s+(only\s+)?(when|if)\s*:.*?(\n[ \t]*\n|$)".into(), Extent::Match),
@@ -281,8 +281,10 @@ fn coordinated(
         let ambiguous = rules.verb_ambiguity(&verb) == Some(true);
         let next = words.get(i + 1).map(|w| w.1).unwrap_or("");
         let takes_object = OBJECT_STARTS.contains(&next);
-        let accept =
-            chained || (!ambiguous && takes_object) || (!ambiguous && after_colon && punct);
+        let links_on = matches!(next, "and" | "or" | "then");
+        let accept = (chained && (!ambiguous || takes_object || links_on))
+            || (!ambiguous && takes_object)
+            || (!ambiguous && after_colon && punct);
         if accept {
             if !out.iter().any(|d| d.verb == verb) {
                 let s = from + start;
@@ -311,7 +313,9 @@ pub(crate) fn leading_verb<'t>(rules: &RuleSet, lower: &'t str) -> Option<(DescV
     if let Some(colon) = tokens::truncate_at_char(lower, 48).find(':') {
         if !lower[..colon].contains('.') && colon + 1 < lower.len() {
             let label_is_verb = first_word_is_verb(rules, &lower[..colon]);
-            if label_is_verb && !first_word_is_verb(rules, &lower[colon + 1..]) {
+            if label_is_verb {
+                // "Manage branches: list, create or delete": the label's verb is the main one
+                // and the list after the colon its operations.
                 return sentence_verb(rules, lower, 0);
             }
             if let Some(v) = sentence_verb(rules, lower, colon + 1) {
@@ -439,6 +443,10 @@ mod tests {
             ["return"]
         );
         assert_eq!(names("Lists files, directories and links."), ["list"]);
+        assert_eq!(
+            verbs("Get information about the current identity: login, email, name, whether it is an admin"),
+            [("get".to_string(), false), ("login".to_string(), true)]
+        );
     }
 
     #[test]

@@ -254,7 +254,9 @@ fn coordinated(
     for (i, &(start, word)) in words.iter().enumerate() {
         let gap = &b[prev_end..start];
         let punct = gap.iter().any(|c| matches!(c, b',' | b'/' | b':' | b'&'));
-        if gap.contains(&b':') {
+        // A list after a colon right behind the verb and its object ("Manage stashes: list
+        // …"), not one further on ("…, which includes the operations: drop index …").
+        if gap.contains(&b':') && i <= 4 {
             after_colon = true;
         }
         let coordinator = punct || matches!(prev_word, "and" | "or" | "then" | "nor");
@@ -313,9 +315,14 @@ pub(crate) fn leading_verb<'t>(rules: &RuleSet, lower: &'t str) -> Option<(DescV
     if let Some(colon) = tokens::truncate_at_char(lower, 48).find(':') {
         if !lower[..colon].contains('.') && colon + 1 < lower.len() {
             let label_is_verb = first_word_is_verb(rules, &lower[..colon]);
-            if label_is_verb {
-                // "Manage branches: list, create or delete": the label's verb is the main one
-                // and the list after the colon its operations.
+            // "Manage branches: list, create or delete": an umbrella verb's label is the main
+            // clause and the list after the colon its operations; "START HERE for X: List …"
+            // is a label before the sentence.
+            let umbrella = tokens::words(&lower[..colon]).next().is_some_and(|(_, w)| {
+                verb_of(rules, w).is_some_and(|v| rules.verb_ambiguity(&v) == Some(true))
+            });
+            let after_is_verb = first_word_is_verb(rules, &lower[colon + 1..]);
+            if label_is_verb && (umbrella || !after_is_verb) {
                 return sentence_verb(rules, lower, 0);
             }
             if let Some(v) = sentence_verb(rules, lower, colon + 1) {

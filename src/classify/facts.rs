@@ -354,9 +354,11 @@ fn find_verbs(rules: &RuleSet, words: &[String]) -> (Option<usize>, Vec<usize>) 
                     } else {
                         secondary.push(i);
                     }
-                } else {
+                } else if rules.verbs.contains_key(&words[i - 1]) {
                     secondary.push(i);
                 }
+                // Otherwise a verb after a noun is part of a compound noun (`dag_run`,
+                // `test_run`, `log_export`), not a second operation.
             }
             Some(true) if i <= 1 && ambiguous_first.is_none() => ambiguous_first = Some(i),
             _ => {}

@@ -333,13 +333,36 @@ fn annotations_weigh_heavily_but_are_checked() {
     let c = classify(&ro("sequentialthinking", "A tool for problem solving."));
     assert_eq!(c.access, Access::Read);
     assert_eq!(c.confidence, Confidence::High);
-    // …but never makes a deleter read.
+    // …and stands against one lexical signal (the same word in name and description counts
+    // once), with low confidence and a finding because that signal is strong…
     let c = classify(&ro("delete_file", "Delete a file."));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    assert_eq!(c.confidence, Confidence::Low);
+    let f = finding(&c, "annotation_contradiction").expect("contradiction finding");
+    assert!(f.message.contains("readOnlyHint"));
+    assert_eq!(f.severity, Severity::Info);
+    // …but yields to two independent lexical signals…
+    let c = classify(&ro(
+        "delete_file",
+        "Permanently removes the file at the path; this cannot be undone.",
+    ));
     assert_ne!(c.access, Access::Read);
     assert_eq!(c.class, Class::Destructive);
     assert_eq!(c.confidence, Confidence::Low);
     let f = finding(&c, "annotation_contradiction").expect("contradiction finding");
-    assert!(f.message.contains("readOnlyHint"));
+    assert_eq!(f.severity, Severity::Warning);
+    // …and to non-lexical evidence: a destructive value in an operation enum.
+    let c = classify(&tool(
+        json!({"name": "labels", "description": "Labels of the repository.",
+        "inputSchema": {"type":"object","properties":{"action":{"type":"string","enum":["list","delete"]}}},
+        "annotations": {"readOnlyHint": true}}),
+    ));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    assert!(finding(&c, "annotation_contradiction").is_some());
+    // A lone weak hint lowers nothing to a finding.
+    let c = classify(&ro("thing_manager", "Manage things."));
+    assert_eq!(c.access, Access::Read);
+    assert!(finding(&c, "annotation_contradiction").is_none());
     // With annotations withheld they are not read at all.
     let c = blind(&ro("sequentialthinking", "A tool."));
     assert!(!c.evidence.iter().any(|e| e.source == Source::Annotation));

@@ -68,12 +68,14 @@ fn against_read_only(rules: &RuleSet, ev: &Evaluation) -> (bool, usize, u16) {
                 )
             })
     });
-    let mut ids: Vec<usize> = ev
+    // Independent: different rules, or one rule in the name and (with another word, since
+    // a word said twice counts once) in the description.
+    let mut ids: Vec<(usize, u8)> = ev
         .hits
         .iter()
         .filter(|h| matches!(h.source, Source::Name | Source::Description))
         .filter(|h| h.weight >= 2 && argues_change(rules, h))
-        .map(|h| h.rule)
+        .map(|h| (h.rule, (h.source == Source::Name) as u8))
         .collect();
     ids.sort_unstable();
     ids.dedup();

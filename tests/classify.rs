@@ -740,3 +740,143 @@ fn hidden_instructions_not_critical_on_defensive_text() {
         assert_ne!(c.policy.action, Action::Deny);
     }
 }
+
+// ------------------------------------------------------------------ argument-aware verdicts
+
+fn arg<'a>(c: &'a Classification, value: &str) -> &'a ArgumentClass {
+    c.per_argument
+        .iter()
+        .find(|a| a.value == value)
+        .unwrap_or_else(|| panic!("no per_argument row for {value}: {:?}", c.per_argument))
+}
+
+#[test]
+fn per_argument_classes_each_operation_of_an_action_enum() {
+    let c = blind(&tool(
+        json!({"name":"manage_labels","description":"Manage labels.",
+        "inputSchema":{"type":"object","properties":{
+            "action":{"type":"string","enum":["list","get","create","delete_label","refund"]},
+            "name":{"type":"string"}}}}),
+    ));
+    assert_eq!(c.per_argument.len(), 5, "{:?}", c.per_argument);
+    assert!(c.per_argument.iter().all(|a| a.param == "action"));
+    assert_eq!(
+        (arg(&c, "list").access, arg(&c, "list").class),
+        (Access::Read, Class::Read)
+    );
+    assert_eq!(arg(&c, "get").class, Class::Read);
+    assert_eq!(
+        (arg(&c, "create").access, arg(&c, "create").class),
+        (Access::Write, Class::Write)
+    );
+    assert_eq!(arg(&c, "delete_label").class, Class::Destructive);
+    assert_eq!(arg(&c, "refund").class, Class::Financial);
+    // The tool-level verdict is the worst case.
+    assert_eq!(c.class, Class::Financial);
+    assert_ne!(c.access, Access::Read);
+}
+
+#[test]
+fn per_argument_classes_http_methods_and_modes() {
+    let c = blind(&tool(
+        json!({"name":"api_request","description":"Call the API.",
+        "inputSchema":{"type":"object","properties":{
+            "method":{"type":"string","enum":["GET","POST","DELETE"]},"path":{"type":"string"}}}}),
+    ));
+    assert_eq!(arg(&c, "GET").class, Class::Read);
+    assert_eq!(arg(&c, "POST").class, Class::Write);
+    assert_eq!(arg(&c, "DELETE").class, Class::Destructive);
+    assert_eq!(c.class, Class::Destructive);
+    // A `mode` enum: read or replace.
+    let c = blind(&tool(
+        json!({"name":"clipboard","description":"The device clipboard.",
+        "inputSchema":{"type":"object","properties":{"mode":{"type":"string","enum":["read","replace"]}}}}),
+    ));
+    assert_eq!(arg(&c, "read").access, Access::Read);
+    assert_eq!(arg(&c, "replace").class, Class::Destructive);
+    assert_eq!(c.class, Class::Destructive);
+    // An enum whose values are no operations is not an operation choice.
+    let c = blind(&tool(
+        json!({"name":"get_weather","description":"Get the weather.",
+        "inputSchema":{"type":"object","properties":{"mode":{"type":"string","enum":["fast","accurate"]}}}}),
+    ));
+    assert!(c.per_argument.is_empty(), "{:?}", c.per_argument);
+    assert_eq!(c.access, Access::Read);
+    // A tool with one operation writes no per_argument field at all.
+    let v = serde_json::to_value(&c).unwrap();
+    assert!(v.get("per_argument").is_none());
+}
+
+#[test]
+fn no_evidence_gives_approval_low_confidence_and_a_finding() {
+    let c = blind(&simple("zorblax", "", &[]));
+    assert_eq!(c.confidence, Confidence::Low);
+    assert_eq!(c.policy.action, Action::RequireApproval);
+    assert!(finding(&c, "no_evidence").is_some());
+    // A preamble before the verb is not an absence of evidence.
+    let c = blind(&simple(
+        "lean_search",
+        "Limit: 10req/30s. Search Mathlib by meaning.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read);
+    assert!(finding(&c, "no_evidence").is_none());
+}
+
+#[test]
+fn structure_decides_over_single_words() {
+    // A stated return of guidance reads, whatever the name's verb.
+    let c = blind(&simple(
+        "create_onboarding_guide",
+        "Returns step-by-step guidance for onboarding a new service.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // Saving an artefact writes.
+    let c = blind(&simple(
+        "export_sheet",
+        "Exports the sheet as PDF and saves it to Drive.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // Capability is the maximum of the listed operations.
+    let c = blind(&simple("git_branch", "Manage branches: list all branches, create a new branch, delete a branch, or rename a branch.", &[]));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    let c = blind(&simple(
+        "clipboard",
+        "Read or replace the device clipboard.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple("container", "Stop and remove a container.", &[]));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    // Word sense depends on the object.
+    let c = blind(&simple(
+        "report_tool",
+        "Runs a report of open incidents.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "diagnose_dag_run",
+        "Diagnose issues with a specific DAG run and get its failed tasks.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "sort_range",
+        "Sort a range's rows by one or more columns.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // Cross-references and examples are not the tool's own operations.
+    let c = blind(&simple("get_item", "Gets an item by id. To delete items, use `delete_item` instead. Example: delete_item(id=1).", &[]));
+    assert_eq!(c.class, Class::Read, "{}", c.rationale);
+    // Q&A reads.
+    let c = blind(&simple(
+        "ask_docs",
+        "Answer a question using the documentation.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}

@@ -260,6 +260,27 @@ impl Classifier {
             }
         }
 
+        // Operations chosen by an argument: the tool can do the worst of them.
+        let provisional = Class::derive(decision.access, &decision.effects);
+        let per_argument = verdict::per_argument(rules, &facts, decision.access, provisional);
+        let claim_stands =
+            facts.annotation("readOnlyHint") == Some(true) && !decision.claim_overruled;
+        if ov.is_none() && !claim_stands {
+            for a in &per_argument {
+                decision.access = evaluation::more_access(decision.access, a.access);
+                let implied = match a.class {
+                    Class::Destructive => Some(Effect::Destructive),
+                    Class::Financial => Some(Effect::Financial),
+                    _ => None,
+                };
+                if let Some(e) = implied {
+                    if !decision.effects.contains(&e) {
+                        decision.effects.push(e);
+                        decision.effects.sort();
+                    }
+                }
+            }
+        }
         let class = Class::derive(decision.access, &decision.effects);
         let (mut risk, mut reasons) = verdict::grade(&decision, &ev, &facts, &findings);
         let mut evidence = verdict::evidence(rules, &ev);
@@ -295,7 +316,7 @@ impl Classifier {
             rationale,
             evidence,
             findings,
-            per_argument: Vec::new(),
+            per_argument,
         }
     }
 }

@@ -565,6 +565,77 @@ pub fn rationale(
     s
 }
 
+/// The verdict per value of each parameter that chooses the operation (an `action` /
+/// `operation` / `mode` enum, an HTTP `method` enum). A value with no verb the rules know
+/// gets the tool's own (worst-case) verdict; a parameter none of whose values has one is
+/// left out.
+pub fn per_argument(
+    rules: &RuleSet,
+    f: &Facts<'_>,
+    tool_access: Access,
+    tool_class: Class,
+) -> Vec<ArgumentClass> {
+    let mut out = Vec::new();
+    for p in &f.op_params {
+        let mut rows = Vec::with_capacity(p.values.len());
+        let mut known = 0;
+        for value in &p.values {
+            let lower = value.to_ascii_lowercase();
+            let meaning = if p.http {
+                Some(match lower.as_str() {
+                    "get" | "head" | "options" => (Access::Read, Class::Read),
+                    "delete" => (Access::Write, Class::Destructive),
+                    _ => (Access::Write, Class::Write),
+                })
+            } else {
+                value_meaning(rules, &lower)
+            };
+            if meaning.is_some() {
+                known += 1;
+            }
+            let (access, class) = meaning.unwrap_or((tool_access, tool_class));
+            rows.push(ArgumentClass {
+                param: p.name.clone(),
+                value: value.clone(),
+                access,
+                class,
+            });
+        }
+        if known > 0 {
+            out.extend(rows);
+        }
+    }
+    out
+}
+
+/// What one operation value (`delete_item`, `list`, `refund`) does, from its first verb.
+fn value_meaning(rules: &RuleSet, value: &str) -> Option<(Access, Class)> {
+    let words = tokens::split_identifier(value);
+    let (_, ids) = words
+        .iter()
+        .find_map(|w| rules.verbs.get(w.as_str()).map(|(ids, _)| (w, ids)))?;
+    let unconditional: Vec<usize> = ids
+        .iter()
+        .copied()
+        .filter(|&i| rules.rules[i].requires.is_none() && rules.rules[i].unless.is_none())
+        .collect();
+    let (access, destructive) = crate::classify::evaluation::verb_meaning(rules, &unconditional);
+    let access = access?;
+    let financial = unconditional.iter().any(|&i| {
+        rules.rules[i]
+            .signals
+            .contains(&Signal::Effect(Effect::Financial))
+    });
+    let mut effects = Vec::new();
+    if destructive {
+        effects.push(Effect::Destructive);
+    }
+    if financial {
+        effects.push(Effect::Financial);
+    }
+    Some((access, Class::derive(access, &effects)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -649,9 +649,9 @@ fn hostile_definitions_are_survived_in_bounded_time() {
 // ------------------------------------------------------------------ accuracy on the eval set
 
 /// Thresholds held on tests/fixtures/eval (333 tools: 251 from 15 real servers, 12 from the
-/// review of the shipped catalogue, 70 hand-written). Measured 2026-11-26 at access 0.982 /
-/// class 0.949 / risk 0.739 / risk-within-one 0.994 with annotations and access 0.976 / class
-/// 0.949 / 0.994 without.
+/// review of the shipped catalogue, 70 hand-written). Measured 2026-12-02 (classifier v2) at
+/// access 0.982 / read-vs-not 0.988 / class 0.952 / risk 0.745 / risk-within-one 0.994 with
+/// annotations and access 0.985 / 0.991 / class 0.958 / 0.748 / 0.994 without.
 #[test]
 fn accuracy_on_the_labelled_eval_set() {
     let cases = eval::load_cases(Path::new("tests/fixtures/eval")).unwrap();
@@ -663,9 +663,9 @@ fn accuracy_on_the_labelled_eval_set() {
             s.summary(),
             s.misses.join("\n")
         );
-        assert!(s.rate(s.access) >= 0.97, "{report}");
-        assert!(s.rate(s.read_vs_not) >= 0.975, "{report}");
-        assert!(s.rate(s.class) >= 0.94, "{report}");
+        assert!(s.rate(s.access) >= 0.975, "{report}");
+        assert!(s.rate(s.read_vs_not) >= 0.98, "{report}");
+        assert!(s.rate(s.class) >= 0.945, "{report}");
         assert!(s.rate(s.risk_within_one) >= 0.99, "{report}");
         assert!(s.rate(s.risk) >= 0.72, "{report}");
     }
@@ -879,4 +879,37 @@ fn structure_decides_over_single_words() {
         &[],
     ));
     assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}
+
+/// The shipped catalogue's authors' hints, withheld: agreement held on the servers the
+/// classifier was tuned on and on the fixed held-out split (`eval::held_out`), pooled and per
+/// server. Measured 2026-12-02: dev 0.957 / 0.949 per server, held-out 0.980 / 0.965;
+/// destructiveHint:true classed non-read 0.971 dev, 0.990 held-out.
+#[test]
+fn agreement_with_catalogue_authors_hints_withheld() {
+    let loaded = toolrisk::catalogue::Catalogue::new("catalogue")
+        .load()
+        .unwrap();
+    let cases: Vec<eval::HintCase> = loaded
+        .servers
+        .iter()
+        .flat_map(|s| {
+            s.tools.iter().map(|t| eval::HintCase {
+                server: s.id.clone(),
+                tool: t.clone(),
+            })
+        })
+        .collect();
+    let (held, dev): (Vec<_>, Vec<_>) = cases.into_iter().partition(|c| eval::held_out(&c.server));
+    let c = Classifier::builtin();
+    let d = eval::score_hints(&c, &dev);
+    let h = eval::score_hints(&c, &held);
+    let report = format!("dev: {}\nheld-out: {}", d.summary(), h.summary());
+    assert!(d.read_only_n > 500 && h.read_only_n > 200, "{report}");
+    assert!(d.read_only_rate() >= 0.95, "{report}");
+    assert!(d.read_only_server_mean >= 0.94, "{report}");
+    assert!(h.read_only_rate() >= 0.97, "{report}");
+    assert!(h.read_only_server_mean >= 0.955, "{report}");
+    assert!(d.destructive_rate() >= 0.96, "{report}");
+    assert!(h.destructive_rate() >= 0.98, "{report}");
 }

@@ -387,7 +387,9 @@ fn evidence_quotes_what_matched_and_rationale_explains() {
         .iter()
         .find(|e| e.source == Source::Description)
         .unwrap();
-    assert!(d.text.starts_with("Deletes an issue"), "{}", d.text);
+    // "Deletes" repeats the name's verb and counts once; the description's own evidence is
+    // the warning.
+    assert!(d.text.contains("cannot be undone"), "{}", d.text);
     assert!(c.rationale.starts_with("Destructive"), "{}", c.rationale);
     assert!(c.rationale.contains("Risk high"), "{}", c.rationale);
 }

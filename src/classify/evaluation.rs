@@ -166,6 +166,23 @@ pub fn evaluate(rules: &RuleSet, f: &Facts<'_>) -> Evaluation {
                     .find_iter(f.desc_lower.as_bytes())
                     .find(|m| !negated(&f.desc_lower, m.start()))
                 {
+                    // A match that is just the name's verb again ("delete_file": "Delete a
+                    // file") is the same word, counted once.
+                    let word = f.desc_lower.get(m.start()..m.end()).unwrap_or("").trim();
+                    let changes = rules.rules[idx].signals.iter().any(|s| {
+                        matches!(
+                            s,
+                            Signal::Access(Access::Write | Access::Execute)
+                                | Signal::Effect(Effect::Destructive)
+                        )
+                    });
+                    if changes
+                        && !word.is_empty()
+                        && word.bytes().all(|b| b.is_ascii_alphabetic())
+                        && tokens::stems(word).any(|s| name_verbs.contains(&s.as_ref()))
+                    {
+                        continue;
+                    }
                     let text = sentence_around(f.desc, m.start(), m.end());
                     fire(&mut ev, idx, Source::Description, text, w(idx));
                 }

@@ -70,15 +70,23 @@ fn against_read_only(rules: &RuleSet, ev: &Evaluation) -> (bool, usize, u16) {
     });
     // Independent: different rules, or one rule in the name and (with another word, since
     // a word said twice counts once) in the description.
-    let mut ids: Vec<(usize, u8)> = ev
+    let mut ids: Vec<(usize, u8, u16)> = ev
         .hits
         .iter()
         .filter(|h| matches!(h.source, Source::Name | Source::Description))
-        .filter(|h| h.weight >= 2 && argues_change(rules, h))
-        .map(|h| (h.rule, (h.source == Source::Name) as u8))
+        .filter(|h| argues_change(rules, h))
+        .map(|h| (h.rule, (h.source == Source::Name) as u8, h.weight))
         .collect();
     ids.sort_unstable();
-    ids.dedup();
+    ids.dedup_by_key(|k| (k.0, k.1));
+    // Two hints of weight 1 are not two signals: together they must weigh 4 ("delete" and
+    // "permanently" do; "remove" in two asides do not).
+    let total: u16 = ids.iter().map(|k| k.2).sum();
+    let independent = if total >= 4 {
+        ids.len()
+    } else {
+        ids.len().min(1)
+    };
     let strongest = ev
         .hits
         .iter()
@@ -87,7 +95,7 @@ fn against_read_only(rules: &RuleSet, ev: &Evaluation) -> (bool, usize, u16) {
         .map(|h| h.weight)
         .max()
         .unwrap_or(0);
-    (structural, ids.len(), strongest)
+    (structural, independent, strongest)
 }
 
 pub fn decide(rules: &RuleSet, ev: &Evaluation, f: &Facts<'_>) -> Decision {

@@ -451,7 +451,7 @@ mod tests {
         );
         assert_eq!(names("Lists files, directories and links."), ["list"]);
         assert_eq!(
-            verbs("Get information about the current identity: login, email, name, whether it is an admin"),
+            verbs("Get information about the current Grafana identity: login, email, name, whether it is an admin"),
             [("get".to_string(), false), ("login".to_string(), true)]
         );
     }

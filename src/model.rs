@@ -531,10 +531,17 @@ labels!(
 labels!(
     /// One label for display and comparison with other catalogues.
     Class {
+        // Serialized capitalised as the contract's table writes them; files and URLs use
+        // `as_str` (lower case), and the lower-case form still reads.
+        #[serde(rename = "Read", alias = "read")]
         Read => "read",
+        #[serde(rename = "Write", alias = "write")]
         Write => "write",
+        #[serde(rename = "Execute", alias = "execute")]
         Execute => "execute",
+        #[serde(rename = "Destructive", alias = "destructive")]
         Destructive => "destructive",
+        #[serde(rename = "Financial", alias = "financial")]
         Financial => "financial",
     }
 );

@@ -333,13 +333,36 @@ fn annotations_weigh_heavily_but_are_checked() {
     let c = classify(&ro("sequentialthinking", "A tool for problem solving."));
     assert_eq!(c.access, Access::Read);
     assert_eq!(c.confidence, Confidence::High);
-    // …but never makes a deleter read.
+    // …and stands against one lexical signal (the same word in name and description counts
+    // once), with low confidence and a finding because that signal is strong…
     let c = classify(&ro("delete_file", "Delete a file."));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    assert_eq!(c.confidence, Confidence::Low);
+    let f = finding(&c, "annotation_contradiction").expect("contradiction finding");
+    assert!(f.message.contains("readOnlyHint"));
+    assert_eq!(f.severity, Severity::Info);
+    // …but yields to two independent lexical signals…
+    let c = classify(&ro(
+        "delete_file",
+        "Permanently removes the file at the path; this cannot be undone.",
+    ));
     assert_ne!(c.access, Access::Read);
     assert_eq!(c.class, Class::Destructive);
     assert_eq!(c.confidence, Confidence::Low);
     let f = finding(&c, "annotation_contradiction").expect("contradiction finding");
-    assert!(f.message.contains("readOnlyHint"));
+    assert_eq!(f.severity, Severity::Warning);
+    // …and to non-lexical evidence: a destructive value in an operation enum.
+    let c = classify(&tool(
+        json!({"name": "labels", "description": "Labels of the repository.",
+        "inputSchema": {"type":"object","properties":{"action":{"type":"string","enum":["list","delete"]}}},
+        "annotations": {"readOnlyHint": true}}),
+    ));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    assert!(finding(&c, "annotation_contradiction").is_some());
+    // A lone weak hint lowers nothing to a finding.
+    let c = classify(&ro("thing_manager", "Manage things."));
+    assert_eq!(c.access, Access::Read);
+    assert!(finding(&c, "annotation_contradiction").is_none());
     // With annotations withheld they are not read at all.
     let c = blind(&ro("sequentialthinking", "A tool."));
     assert!(!c.evidence.iter().any(|e| e.source == Source::Annotation));
@@ -364,7 +387,9 @@ fn evidence_quotes_what_matched_and_rationale_explains() {
         .iter()
         .find(|e| e.source == Source::Description)
         .unwrap();
-    assert!(d.text.starts_with("Deletes an issue"), "{}", d.text);
+    // "Deletes" repeats the name's verb and counts once; the description's own evidence is
+    // the warning.
+    assert!(d.text.contains("cannot be undone"), "{}", d.text);
     assert!(c.rationale.starts_with("Destructive"), "{}", c.rationale);
     assert!(c.rationale.contains("Risk high"), "{}", c.rationale);
 }
@@ -626,9 +651,9 @@ fn hostile_definitions_are_survived_in_bounded_time() {
 // ------------------------------------------------------------------ accuracy on the eval set
 
 /// Thresholds held on tests/fixtures/eval (333 tools: 251 from 15 real servers, 12 from the
-/// review of the shipped catalogue, 70 hand-written). Measured 2026-11-26 at access 0.982 /
-/// class 0.949 / risk 0.739 / risk-within-one 0.994 with annotations and access 0.976 / class
-/// 0.949 / 0.994 without.
+/// review of the shipped catalogue, 70 hand-written). Measured 2026-12-02 (classifier v2) at
+/// access 0.982 / read-vs-not 0.988 / class 0.952 / risk 0.745 / risk-within-one 0.994 with
+/// annotations and access 0.985 / 0.991 / class 0.958 / 0.748 / 0.994 without.
 #[test]
 fn accuracy_on_the_labelled_eval_set() {
     let cases = eval::load_cases(Path::new("tests/fixtures/eval")).unwrap();
@@ -640,9 +665,9 @@ fn accuracy_on_the_labelled_eval_set() {
             s.summary(),
             s.misses.join("\n")
         );
-        assert!(s.rate(s.access) >= 0.97, "{report}");
-        assert!(s.rate(s.read_vs_not) >= 0.975, "{report}");
-        assert!(s.rate(s.class) >= 0.94, "{report}");
+        assert!(s.rate(s.access) >= 0.975, "{report}");
+        assert!(s.rate(s.read_vs_not) >= 0.98, "{report}");
+        assert!(s.rate(s.class) >= 0.945, "{report}");
         assert!(s.rate(s.risk_within_one) >= 0.99, "{report}");
         assert!(s.rate(s.risk) >= 0.72, "{report}");
     }
@@ -716,4 +741,177 @@ fn hidden_instructions_not_critical_on_defensive_text() {
         );
         assert_ne!(c.policy.action, Action::Deny);
     }
+}
+
+// ------------------------------------------------------------------ argument-aware verdicts
+
+fn arg<'a>(c: &'a Classification, value: &str) -> &'a ArgumentClass {
+    c.per_argument
+        .iter()
+        .find(|a| a.value == value)
+        .unwrap_or_else(|| panic!("no per_argument row for {value}: {:?}", c.per_argument))
+}
+
+#[test]
+fn per_argument_classes_each_operation_of_an_action_enum() {
+    let c = blind(&tool(
+        json!({"name":"manage_labels","description":"Manage labels.",
+        "inputSchema":{"type":"object","properties":{
+            "action":{"type":"string","enum":["list","get","create","delete_label","refund"]},
+            "name":{"type":"string"}}}}),
+    ));
+    assert_eq!(c.per_argument.len(), 5, "{:?}", c.per_argument);
+    assert!(c.per_argument.iter().all(|a| a.param == "action"));
+    assert_eq!(
+        (arg(&c, "list").access, arg(&c, "list").class),
+        (Access::Read, Class::Read)
+    );
+    assert_eq!(arg(&c, "get").class, Class::Read);
+    assert_eq!(
+        (arg(&c, "create").access, arg(&c, "create").class),
+        (Access::Write, Class::Write)
+    );
+    assert_eq!(arg(&c, "delete_label").class, Class::Destructive);
+    assert_eq!(arg(&c, "refund").class, Class::Financial);
+    // The tool-level verdict is the worst case.
+    assert_eq!(c.class, Class::Financial);
+    assert_ne!(c.access, Access::Read);
+}
+
+#[test]
+fn per_argument_classes_http_methods_and_modes() {
+    let c = blind(&tool(
+        json!({"name":"api_request","description":"Call the API.",
+        "inputSchema":{"type":"object","properties":{
+            "method":{"type":"string","enum":["GET","POST","DELETE"]},"path":{"type":"string"}}}}),
+    ));
+    assert_eq!(arg(&c, "GET").class, Class::Read);
+    assert_eq!(arg(&c, "POST").class, Class::Write);
+    assert_eq!(arg(&c, "DELETE").class, Class::Destructive);
+    assert_eq!(c.class, Class::Destructive);
+    // A `mode` enum: read or replace.
+    let c = blind(&tool(
+        json!({"name":"clipboard","description":"The device clipboard.",
+        "inputSchema":{"type":"object","properties":{"mode":{"type":"string","enum":["read","replace"]}}}}),
+    ));
+    assert_eq!(arg(&c, "read").access, Access::Read);
+    assert_eq!(arg(&c, "replace").class, Class::Destructive);
+    assert_eq!(c.class, Class::Destructive);
+    // An enum whose values are no operations is not an operation choice.
+    let c = blind(&tool(
+        json!({"name":"get_weather","description":"Get the weather.",
+        "inputSchema":{"type":"object","properties":{"mode":{"type":"string","enum":["fast","accurate"]}}}}),
+    ));
+    assert!(c.per_argument.is_empty(), "{:?}", c.per_argument);
+    assert_eq!(c.access, Access::Read);
+    // A tool with one operation writes no per_argument field at all.
+    let v = serde_json::to_value(&c).unwrap();
+    assert!(v.get("per_argument").is_none());
+}
+
+#[test]
+fn no_evidence_gives_approval_low_confidence_and_a_finding() {
+    let c = blind(&simple("zorblax", "", &[]));
+    assert_eq!(c.confidence, Confidence::Low);
+    assert_eq!(c.policy.action, Action::RequireApproval);
+    assert!(finding(&c, "no_evidence").is_some());
+    // A preamble before the verb is not an absence of evidence.
+    let c = blind(&simple(
+        "lean_search",
+        "Limit: 10req/30s. Search Mathlib by meaning.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read);
+    assert!(finding(&c, "no_evidence").is_none());
+}
+
+#[test]
+fn structure_decides_over_single_words() {
+    // A stated return of guidance reads, whatever the name's verb.
+    let c = blind(&simple(
+        "create_onboarding_guide",
+        "Returns step-by-step guidance for onboarding a new service.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // Saving an artefact writes.
+    let c = blind(&simple(
+        "export_sheet",
+        "Exports the sheet as PDF and saves it to Drive.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // Capability is the maximum of the listed operations.
+    let c = blind(&simple("git_branch", "Manage branches: list all branches, create a new branch, delete a branch, or rename a branch.", &[]));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    let c = blind(&simple(
+        "clipboard",
+        "Read or replace the device clipboard.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple("container", "Stop and remove a container.", &[]));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    // Word sense depends on the object.
+    let c = blind(&simple(
+        "report_tool",
+        "Runs a report of open incidents.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "diagnose_dag_run",
+        "Diagnose issues with a specific DAG run and get its failed tasks.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "sort_range",
+        "Sort a range's rows by one or more columns.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // Cross-references and examples are not the tool's own operations.
+    let c = blind(&simple("get_item", "Gets an item by id. To delete items, use `delete_item` instead. Example: delete_item(id=1).", &[]));
+    assert_eq!(c.class, Class::Read, "{}", c.rationale);
+    // Q&A reads.
+    let c = blind(&simple(
+        "ask_docs",
+        "Answer a question using the documentation.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}
+
+/// The shipped catalogue's authors' hints, withheld: agreement held on the servers the
+/// classifier was tuned on and on the fixed held-out split (`eval::held_out`), pooled and per
+/// server. Measured 2026-12-02: dev 0.957 / 0.949 per server, held-out 0.980 / 0.965;
+/// destructiveHint:true classed non-read 0.971 dev, 0.990 held-out.
+#[test]
+fn agreement_with_catalogue_authors_hints_withheld() {
+    let loaded = toolrisk::catalogue::Catalogue::new("catalogue")
+        .load()
+        .unwrap();
+    let cases: Vec<eval::HintCase> = loaded
+        .servers
+        .iter()
+        .flat_map(|s| {
+            s.tools.iter().map(|t| eval::HintCase {
+                server: s.id.clone(),
+                tool: t.clone(),
+            })
+        })
+        .collect();
+    let (held, dev): (Vec<_>, Vec<_>) = cases.into_iter().partition(|c| eval::held_out(&c.server));
+    let c = Classifier::builtin();
+    let d = eval::score_hints(&c, &dev);
+    let h = eval::score_hints(&c, &held);
+    let report = format!("dev: {}\nheld-out: {}", d.summary(), h.summary());
+    assert!(d.read_only_n > 500 && h.read_only_n > 200, "{report}");
+    assert!(d.read_only_rate() >= 0.95, "{report}");
+    assert!(d.read_only_server_mean >= 0.94, "{report}");
+    assert!(h.read_only_rate() >= 0.97, "{report}");
+    assert!(h.read_only_server_mean >= 0.955, "{report}");
+    assert!(d.destructive_rate() >= 0.96, "{report}");
+    assert!(h.destructive_rate() >= 0.98, "{report}");
 }

@@ -130,3 +130,162 @@ pub fn score(classifier: &Classifier, cases: &[Case]) -> Result<Score> {
     }
     Ok(s)
 }
+
+// ------------------------------------------------------------------ authors' hints
+
+/// Which half of a server split a server falls in: a fixed function of its id (the first
+/// byte of its SHA-256), so the held-out servers are the same on every machine and run, and
+/// nobody picks them. About a third of servers are held out.
+pub fn held_out(server_id: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(server_id.as_bytes())[0] % 3 == 0
+}
+
+/// One tool with its author's hints, to compare with the classifier's verdict made with the
+/// hints withheld.
+#[derive(Debug, Clone)]
+pub struct HintCase {
+    pub server: String,
+    pub tool: Tool,
+}
+
+/// Agreement with authors' hints: pooled over tools and as a mean over servers (a few big
+/// servers dominate the pooled figure).
+#[derive(Debug, Default, Clone)]
+pub struct HintScore {
+    pub servers: usize,
+    /// Tools with a `readOnlyHint`, and how many the classifier agrees with.
+    pub read_only_n: usize,
+    pub read_only_agree: usize,
+    /// Tools with `destructiveHint: true` (and not `readOnlyHint: true`), and how many are
+    /// classed non-read.
+    pub destructive_n: usize,
+    pub destructive_ok: usize,
+    /// Mean over servers of each server's agreement (servers with no such tool left out).
+    pub read_only_server_mean: f64,
+    pub destructive_server_mean: f64,
+    /// With the hints given: tools marked `readOnlyHint: true` the classifier still classes
+    /// non-read (it overrode the author).
+    pub overrides_n: usize,
+    pub overrides: usize,
+    /// Disagreements, one line each.
+    pub misses: Vec<String>,
+}
+
+fn ratio(a: usize, n: usize) -> f64 {
+    a as f64 / n.max(1) as f64
+}
+
+impl HintScore {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} servers, {} tools with readOnlyHint: agreement pooled {:.4} / per-server mean {:.4}; \
+             destructiveHint:true classed non-read {}/{} = {:.4} / per-server mean {:.4}; \
+             readOnlyHint:true overridden with hints given {}/{} = {:.4}",
+            self.servers,
+            self.read_only_n,
+            ratio(self.read_only_agree, self.read_only_n),
+            self.read_only_server_mean,
+            self.destructive_ok,
+            self.destructive_n,
+            ratio(self.destructive_ok, self.destructive_n),
+            self.destructive_server_mean,
+            self.overrides,
+            self.overrides_n,
+            ratio(self.overrides, self.overrides_n),
+        )
+    }
+
+    pub fn read_only_rate(&self) -> f64 {
+        ratio(self.read_only_agree, self.read_only_n)
+    }
+
+    pub fn destructive_rate(&self) -> f64 {
+        ratio(self.destructive_ok, self.destructive_n)
+    }
+}
+
+/// Classifies every case twice (hints withheld, then given) and compares with the hints.
+pub fn score_hints(classifier: &Classifier, cases: &[HintCase]) -> HintScore {
+    use std::collections::BTreeMap;
+    let blind = classifier.clone().ignore_annotations(true);
+    let seeing = classifier.clone().ignore_annotations(false);
+    let mut s = HintScore::default();
+    // server → (ro n, ro agree, de n, de ok)
+    let mut per: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
+    for case in cases {
+        let ctx = ServerContext {
+            id: case.server.clone(),
+            name: case.server.clone(),
+            ..ServerContext::default()
+        };
+        let ro = case.tool.hint("readOnlyHint");
+        let de = case.tool.hint("destructiveHint") == Some(true) && ro != Some(true);
+        if ro.is_none() && !de {
+            continue;
+        }
+        let c = blind.classify_tool(&ctx, &case.tool);
+        let read = c.access == Access::Read;
+        let e = per.entry(case.server.as_str()).or_default();
+        if let Some(ro) = ro {
+            s.read_only_n += 1;
+            e[0] += 1;
+            if ro == read {
+                s.read_only_agree += 1;
+                e[1] += 1;
+            } else {
+                s.misses.push(format!(
+                    "{}/{}: readOnlyHint={ro}, got {} [{}] {}",
+                    case.server,
+                    case.tool.name,
+                    c.access,
+                    c.evidence
+                        .iter()
+                        .map(|e| e.rule.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    crate::classify::tokens::truncate_at_char(
+                        &case
+                            .tool
+                            .description
+                            .clone()
+                            .unwrap_or_default()
+                            .replace('\n', " "),
+                        140
+                    )
+                ));
+            }
+        }
+        if de {
+            s.destructive_n += 1;
+            e[2] += 1;
+            if !read {
+                s.destructive_ok += 1;
+                e[3] += 1;
+            } else {
+                s.misses.push(format!(
+                    "{}/{}: destructiveHint=true, classed read",
+                    case.server, case.tool.name
+                ));
+            }
+        }
+        if ro == Some(true) {
+            s.overrides_n += 1;
+            if seeing.classify_tool(&ctx, &case.tool).access != Access::Read {
+                s.overrides += 1;
+            }
+        }
+    }
+    s.servers = per.len();
+    let mean = |n: usize, a: usize| {
+        let rates: Vec<f64> = per
+            .values()
+            .filter(|v| v[n] > 0)
+            .map(|v| ratio(v[a], v[n]))
+            .collect();
+        rates.iter().sum::<f64>() / rates.len().max(1) as f64
+    };
+    s.read_only_server_mean = mean(0, 1);
+    s.destructive_server_mean = mean(2, 3);
+    s
+}

@@ -606,3 +606,15 @@ pub fn duplicate_name(name: &str, count: usize) -> Finding {
         ),
     }
 }
+
+/// Nothing in the definition says what the tool does: it gets the least-trusted verdict.
+pub fn no_evidence(tool: &Tool) -> Finding {
+    Finding {
+        kind: "no_evidence".into(),
+        severity: Severity::Warning,
+        message: format!(
+            "nothing in the name, description or schema of `{}` says what it does; it needs approval until someone reviews it",
+            truncate_at_char(&tool.name, 80)
+        ),
+    }
+}

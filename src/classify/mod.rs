@@ -1,9 +1,12 @@
 //! The rule-based classifier: (tool, server context, rules, overrides) → `Classification`.
 //! Pure and deterministic: no network, same answer every run. The rules are data
-//! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `engine.rs`.
+//! (`rules.yaml`, embedded; extended with `--rules FILE`), the engine is `facts.rs` (what a tool says), `evaluation.rs` (the rules fired
+//! on it) and `verdict.rs` (access, effects, risk, policy, confidence, rationale).
 
-pub mod engine;
+pub mod clauses;
 pub mod eval;
+pub mod evaluation;
+pub mod facts;
 pub mod findings;
 pub mod input;
 pub mod overrides;
@@ -11,10 +14,11 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod tokens;
+pub mod verdict;
 
 use crate::model::*;
 use anyhow::{Context, Result};
-use engine::{Facts, ServerFacts};
+use facts::{Facts, ServerFacts};
 use overrides::{Override, Overrides};
 use rules::{RuleDef, RuleSet};
 use std::collections::HashMap;
@@ -226,10 +230,12 @@ impl Classifier {
     fn classify_with(&self, ctx: &ServerContext, sf: &ServerFacts, tool: &Tool) -> Classification {
         let rules = &*self.rules;
         let facts = Facts::new(rules, tool, sf, self.use_annotations);
-        let ev = engine::evaluate(rules, &facts);
-        let mut decision = engine::decide(&ev);
+        let ev = evaluation::evaluate(rules, &facts);
+        let mut decision = verdict::decide(rules, &ev, &facts);
         let mut findings = findings::tool_findings(tool);
-        let contradiction = self.contradictions(&facts, &ev, &decision, &mut findings);
+        let found = verdict::contradictions(rules, &facts, &ev, &decision);
+        let contradiction = found.iter().any(|f| f.severity >= Severity::Warning);
+        findings.extend(found);
 
         let ov = if self.overrides.is_empty() {
             None
@@ -237,6 +243,11 @@ impl Classifier {
             let keys = [ctx.id.as_str(), ctx.slug.as_str(), ctx.name.as_str()];
             self.overrides.find(&keys, &tool.name)
         };
+        if ov.is_some() {
+            decision.no_evidence = false;
+        } else if decision.no_evidence {
+            findings.push(findings::no_evidence(tool));
+        }
         if let Some(o) = ov {
             if let Some(a) = o.access {
                 decision.access = a;
@@ -249,10 +260,31 @@ impl Classifier {
             }
         }
 
+        // Operations chosen by an argument: the tool can do the worst of them.
+        let provisional = Class::derive(decision.access, &decision.effects);
+        let per_argument = verdict::per_argument(rules, &facts, decision.access, provisional);
+        let claim_stands =
+            facts.annotation("readOnlyHint") == Some(true) && !decision.claim_overruled;
+        if ov.is_none() && !claim_stands {
+            for a in &per_argument {
+                decision.access = evaluation::more_access(decision.access, a.access);
+                let implied = match a.class {
+                    Class::Destructive => Some(Effect::Destructive),
+                    Class::Financial => Some(Effect::Financial),
+                    _ => None,
+                };
+                if let Some(e) = implied {
+                    if !decision.effects.contains(&e) {
+                        decision.effects.push(e);
+                        decision.effects.sort();
+                    }
+                }
+            }
+        }
         let class = Class::derive(decision.access, &decision.effects);
-        let (mut risk, mut reasons) = engine::grade(&decision, &ev, &facts, &findings);
-        let mut evidence = engine::evidence(rules, &ev);
-        let mut confidence = engine::confidence(&decision, &facts, contradiction);
+        let (mut risk, mut reasons) = verdict::grade(&decision, &ev, &facts, &findings);
+        let mut evidence = verdict::evidence(rules, &ev);
+        let mut confidence = verdict::confidence(&decision, &facts, contradiction);
         let mut policy;
         let mut rationale;
         match ov {
@@ -261,16 +293,16 @@ impl Classifier {
                     risk = r;
                     reasons = vec![o.reason.clone()];
                 }
-                policy = engine::policy_for(decision.access, risk, &reasons, &findings);
+                policy = verdict::policy_for(&decision, risk, &reasons, &findings);
                 apply_override_policy(&mut policy, o);
                 confidence = Confidence::High;
                 evidence.insert(0, override_evidence(o));
-                rationale = engine::rationale(rules, &ev, &decision, class, risk, &reasons);
+                rationale = verdict::rationale(rules, &ev, &decision, class, risk, &reasons);
                 rationale = format!("Overridden by a reviewer: {} {rationale}", o.reason.trim());
             }
             None => {
-                policy = engine::policy_for(decision.access, risk, &reasons, &findings);
-                rationale = engine::rationale(rules, &ev, &decision, class, risk, &reasons);
+                policy = verdict::policy_for(&decision, risk, &reasons, &findings);
+                rationale = verdict::rationale(rules, &ev, &decision, class, risk, &reasons);
             }
         }
         Classification {
@@ -284,65 +316,8 @@ impl Classifier {
             rationale,
             evidence,
             findings,
-            per_argument: Vec::new(),
+            per_argument,
         }
-    }
-
-    /// Annotation claims the evidence contradicts. Returns whether there was one.
-    fn contradictions(
-        &self,
-        f: &Facts<'_>,
-        ev: &engine::Evaluation,
-        d: &engine::Decision,
-        out: &mut Vec<Finding>,
-    ) -> bool {
-        if !self.use_annotations {
-            return false;
-        }
-        let claim = |k: &str| f.tool.hint(k);
-        // Destructive weight from evidence alone.
-        let destructive: u16 = ev
-            .hits
-            .iter()
-            .filter(|h| h.source != Source::Annotation)
-            .filter(|h| {
-                self.rules.rules[h.rule]
-                    .signals
-                    .contains(&rules::Signal::Effect(Effect::Destructive))
-            })
-            .map(|h| h.weight)
-            .sum();
-        let destructive = destructive >= engine::EFFECT_THRESHOLD;
-        let mut found = false;
-        if claim("readOnlyHint") == Some(true) {
-            let evidence_writes =
-                d.evidence_access.is_some_and(|a| a != Access::Read) && d.evidence_margin >= 3;
-            if destructive || evidence_writes {
-                found = true;
-                out.push(Finding {
-                    kind: "annotation_contradiction".into(),
-                    severity: Severity::Warning,
-                    message: format!(
-                        "readOnlyHint is true, but {} (see the evidence); classed {} regardless",
-                        if destructive {
-                            "the tool deletes or overwrites"
-                        } else {
-                            "its name and description say it changes state"
-                        },
-                        d.access
-                    ),
-                });
-            }
-        }
-        if claim("destructiveHint") == Some(false) && destructive {
-            found = true;
-            out.push(Finding {
-                kind: "annotation_contradiction".into(),
-                severity: Severity::Warning,
-                message: "destructiveHint is false, but its name or description says it deletes or overwrites; classed destructive regardless".into(),
-            });
-        }
-        found
     }
 }
 

@@ -63,7 +63,10 @@ impl Catalogue {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 anyhow::bail!(
-                    "no catalogue at {}: expected a folder {} (use --catalogue DIR)",
+                    "no catalogue at {}: expected a folder {}. Give one with --catalogue DIR \
+                     or TOOLRISK_CATALOGUE, run inside a toolrisk checkout, or install one with \
+                     `toolrisk catalogue install` (`toolrisk catalogue path` shows where \
+                     toolrisk looks)",
                     self.root.display(),
                     dir.display()
                 )
@@ -134,15 +137,22 @@ pub fn load_server(path: &Path) -> Result<Server, LoadError> {
         path: path.to_path_buf(),
         message,
     };
-    let meta = fs::metadata(path).map_err(|e| err(e.to_string()))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!(
-            "file is {} bytes, over the {} byte limit",
-            meta.len(),
-            MAX_FILE_BYTES
-        )));
-    }
-    let text = fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    // Bounded: FIFOs and devices refused, at most the limit read, no content in errors; a
+    // leading BOM is dropped; nesting checked before the parser sees it.
+    let text = crate::bounded::read_text(path, MAX_FILE_BYTES).map_err(|e| match e.kind {
+        crate::bounded::ReadErrorKind::TooLarge { limit } => {
+            err(format!("larger than the {limit} byte limit; not read"))
+        }
+        crate::bounded::ReadErrorKind::NotRegularFile(what) => {
+            err(format!("is a {what}, not a regular file; not read"))
+        }
+        crate::bounded::ReadErrorKind::NotUtf8 { offset } => {
+            err(format!("not UTF-8 text (invalid byte at offset {offset})"))
+        }
+        crate::bounded::ReadErrorKind::NotFound => err("no such file".into()),
+        crate::bounded::ReadErrorKind::Io(io) => err(io.to_string()),
+    })?;
+    crate::bounded::check_yaml_depth(&text, crate::bounded::MAX_YAML_DEPTH).map_err(err)?;
     let server: Server = serde_yaml::from_str(&text).map_err(|e| err(yaml_error(&e)))?;
     if server.slug != crate::slug::slugify(&server.slug) {
         return Err(err(format!(

@@ -12,9 +12,8 @@ use toolrisk::model::{Package, Server};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The catalogue folder to merge into.
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// Crawl the servers listed in a sources file (see docs/crawling.md).
     #[arg(long, value_name = "FILE")]
     pub sources: Option<PathBuf>,

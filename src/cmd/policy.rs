@@ -2,7 +2,6 @@
 //! native policy file (DESIGN §5) or a Claude Code settings fragment.
 
 use anyhow::Context;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use toolrisk::catalogue::Catalogue;
 use toolrisk::classify::{policy, report, Classifier};
@@ -22,9 +21,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "native")]
     pub format: Format,
-    /// The catalogue folder (its overrides.yaml applies).
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// The name the server has in your Claude Code configuration (default: its slug).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,

@@ -2,6 +2,8 @@
 //! file never stops the others) and written atomically (temp file + rename), with a stable key
 //! order so that a crawl shows in `git diff` as exactly what changed.
 
+pub mod yaml;
+
 use crate::model::Server;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -186,9 +188,11 @@ pub fn yaml_error(e: &serde_yaml::Error) -> String {
     }
 }
 
-/// Serialises a server to YAML with stable key order.
+/// Serialises a server to YAML with stable key order, quoting every scalar a YAML 1.1 reader
+/// would take for something other than a string (see [`yaml`]).
 pub fn to_yaml(server: &Server) -> Result<String> {
-    serde_yaml::to_string(server).context("serialising server record")
+    let value = serde_yaml::to_value(server).context("serialising server record")?;
+    yaml::emit(&value).map_err(|e| anyhow::anyhow!("serialising server record: {e}"))
 }
 
 /// Writes `server` to `path` atomically: a temp file in the same folder, fsync, rename.
@@ -294,6 +298,241 @@ mod schema_file {
             published,
             super::record_schema(),
             "catalogue/schema.json is stale"
+        );
+    }
+}
+
+#[cfg(test)]
+mod yaml_1_1 {
+    //! Records read back the same by a YAML 1.1 reader (PyYAML, whose resolver follows the
+    //! 1.1 type repository) as by our own reader. PyYAML is a test requirement
+    //! (scripts/setup.d/cli.sh installs python3-yaml).
+    use super::*;
+    use crate::model::Tool;
+
+    /// Sends (yaml, json) pairs to PyYAML; returns the indexes whose YAML it reads differently.
+    fn pyyaml_disagrees(pairs: &[(String, serde_json::Value)]) -> Vec<(usize, String)> {
+        use std::io::Write as _;
+        let script = r#"
+import sys, json, yaml
+bad = []
+for i, line in enumerate(sys.stdin):
+    pair = json.loads(line)
+    try:
+        got = yaml.safe_load(pair["yaml"])
+        if got != pair["json"]:
+            bad.append([i, "read as " + repr(got)[:300]])
+    except Exception as e:
+        bad.append([i, "error " + str(e)[:300]])
+print(json.dumps(bad))
+"#;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs (a test requirement: scripts/setup.d/cli.sh)");
+        {
+            let mut stdin = child.stdin.take().unwrap();
+            for (y, j) in pairs {
+                let line = serde_json::json!({"yaml": y, "json": j});
+                writeln!(stdin, "{line}").unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "PyYAML check failed to run (is python3-yaml installed?)"
+        );
+        serde_json::from_slice::<Vec<(usize, String)>>(&out.stdout).unwrap()
+    }
+
+    fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: String) -> String {
+        use serde_json::Value as J;
+        match (a, b) {
+            (J::Object(x), J::Object(y)) => {
+                for (k, v) in x {
+                    match y.get(k) {
+                        Some(w) if w != v => return first_difference(v, w, format!("{at}/{k}")),
+                        None => return format!("{at}/{k} missing"),
+                        _ => {}
+                    }
+                }
+                format!(
+                    "{at}: keys {:?} vs {:?}",
+                    x.keys().collect::<Vec<_>>(),
+                    y.keys().collect::<Vec<_>>()
+                )
+            }
+            (J::Array(x), J::Array(y)) if x.len() == y.len() => {
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    if v != w {
+                        return first_difference(v, w, format!("{at}/{i}"));
+                    }
+                }
+                at
+            }
+            _ => format!("{at}: {a:?} vs {b:?}"),
+        }
+    }
+
+    fn awkward_strings() -> Vec<String> {
+        let mut v: Vec<String> = [
+            "2025-11-25",
+            "2026-11-26T14:00:02Z",
+            "2001-12-14 21:59:43.10 -5",
+            "1.10",
+            "3.3.0",
+            "no",
+            "on",
+            "Off",
+            "y",
+            "~",
+            "null",
+            "",
+            "0755",
+            "0x1F",
+            "1_000",
+            "190:20:30",
+            "+.inf",
+            ".nan",
+            "<<",
+            "=",
+            "1e5",
+            "- a",
+            "? q",
+            ": x",
+            "a: b",
+            "a #b",
+            "#c",
+            "'q'",
+            "\"d\"",
+            "&anchor",
+            "*alias",
+            "!tag",
+            "|",
+            ">",
+            "%x",
+            "@x",
+            "`x",
+            "[a]",
+            "{a: 1}",
+            "tab\there",
+            " lead",
+            "trail ",
+            "colon:",
+            "x\u{1b}[2Jy",
+            "nel\u{85}x",
+            "ls\u{2028}x",
+            "bom\u{feff}x",
+            "nul\0x",
+            "cr\rx",
+            "a\nb",
+            "a\nb\n",
+            "a\n\nb\n\n",
+            "\nlead",
+            "  indented\nx",
+            "x\n  \ny",
+            "x\n\ty",
+            "é ü 漢字 🎉",
+            "\\back\\slash",
+            "a\u{7f}b",
+            "\u{9f}c1",
+            "\u{fffe}x",
+            "-1",
+            "-",
+            "--",
+            "---",
+            "...",
+            "y: n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // And some pseudo-random mixes of the troublesome characters.
+        let alphabet: Vec<char> = "ab01.:-_ #'\"\n\t\\{}[],&*!|>%@`~yYnN\u{85}\u{2028}\u{1b}é"
+            .chars()
+            .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300 {
+            let mut s = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for k in 0..(x % 12) {
+                let r = x.rotate_left((k * 5) as u32);
+                s.push(alphabet[(r % alphabet.len() as u64) as usize]);
+            }
+            v.push(s);
+        }
+        v
+    }
+
+    #[test]
+    fn records_round_trip_through_yaml_1_1_rules() {
+        // Every awkward string as a name, a description, a version, a schema key and value.
+        let mut servers = Vec::new();
+        for (i, s) in awkward_strings().into_iter().enumerate() {
+            let tool = Tool::from_json(&serde_json::json!({
+                "name": s,
+                "description": s,
+                "inputSchema": {"type": "object", "properties": {s.clone(): {"type": "string", "default": s, "enum": [s, 1.10, 2, true, null]}}},
+            }))
+            .unwrap();
+            servers.push(Server {
+                id: format!("test:{i}"),
+                slug: format!("s{i}"),
+                name: s.clone(),
+                version: Some(s),
+                tools: vec![tool],
+                ..Server::default()
+            });
+        }
+        // A key too long to be an implicit key.
+        let long = "k".repeat(2000);
+        servers.push(Server {
+            id: "test:long".into(),
+            slug: "long".into(),
+            name: "long".into(),
+            tools: vec![Tool::from_json(&serde_json::json!({"name": "t", "inputSchema": {"type": "object", "properties": {long: {"type": "array", "items": [{"a": ["b"]}]}}}})).unwrap()],
+            ..Server::default()
+        });
+        // And the shipped catalogue's records, as they are.
+        let shipped = Catalogue::new(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogue"))
+            .load()
+            .unwrap();
+        assert!(shipped.servers.len() > 10);
+        servers.extend(shipped.servers);
+
+        let mut pairs = Vec::new();
+        for s in &servers {
+            let text = to_yaml(s).unwrap();
+            let back: Server = serde_yaml::from_str(&text)
+                .unwrap_or_else(|e| panic!("our reader fails on {}: {e}\n{text}", s.slug));
+            if &back != s {
+                let (a, b) = (
+                    serde_json::to_value(s).unwrap(),
+                    serde_json::to_value(&back).unwrap(),
+                );
+                panic!(
+                    "our reader reads {} differently at {}",
+                    s.slug,
+                    first_difference(&a, &b, String::new())
+                );
+            }
+            pairs.push((text, serde_json::to_value(s).unwrap()));
+        }
+        let bad = pyyaml_disagrees(&pairs);
+        let shown: Vec<String> = bad
+            .iter()
+            .take(5)
+            .map(|(i, why)| format!("{}: {why}\n{}", servers[*i].slug, pairs[*i].0))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "PyYAML reads {} records differently:\n{}",
+            bad.len(),
+            shown.join("\n---\n")
         );
     }
 }

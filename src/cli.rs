@@ -150,6 +150,25 @@ impl CatalogueArg {
         })
     }
 
+    /// ` --catalogue DIR` when the folder was given (so a command line suggested in a hint
+    /// runs against the same catalogue), else nothing.
+    pub fn hint_flag(&self) -> String {
+        match self.resolve() {
+            (p, Found::Given) => {
+                let p = p.display().to_string();
+                let safe = p
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:".contains(c));
+                if safe {
+                    format!(" --catalogue {p}")
+                } else {
+                    format!(" --catalogue '{}'", p.replace('\'', "'\\''"))
+                }
+            }
+            _ => String::new(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.resolve().0
     }

@@ -57,6 +57,26 @@ impl Catalogue {
         self.servers_dir().join(format!("{slug}.yaml"))
     }
 
+    /// An error saying how to get a catalogue when there is none at `root`.
+    pub fn require(&self) -> Result<()> {
+        if self.servers_dir().is_dir() {
+            return Ok(());
+        }
+        Err(self.missing())
+    }
+
+    /// The error for a folder with no `servers/`: says how to get a catalogue.
+    pub fn missing(&self) -> anyhow::Error {
+        anyhow::anyhow!(
+            "no catalogue at {}: expected a folder {}. Give one with --catalogue DIR \
+             or TOOLRISK_CATALOGUE, run inside a toolrisk checkout, or install one with \
+             `toolrisk catalogue install` (`toolrisk catalogue path` shows where \
+             toolrisk looks)",
+            self.root.display(),
+            self.servers_dir().display()
+        )
+    }
+
     /// Paths of all server files, sorted.
     pub fn server_files(&self) -> Result<Vec<PathBuf>> {
         let dir = self.servers_dir();
@@ -64,14 +84,7 @@ impl Catalogue {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                anyhow::bail!(
-                    "no catalogue at {}: expected a folder {}. Give one with --catalogue DIR \
-                     or TOOLRISK_CATALOGUE, run inside a toolrisk checkout, or install one with \
-                     `toolrisk catalogue install` (`toolrisk catalogue path` shows where \
-                     toolrisk looks)",
-                    self.root.display(),
-                    dir.display()
-                )
+                return Err(self.missing());
             }
             Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
         };
@@ -120,8 +133,10 @@ impl Catalogue {
             return Ok(s);
         }
         anyhow::bail!(
-            "no server `{key}` in the catalogue at {} (give its slug or id; `toolrisk query --server` lists them)",
-            self.root.display()
+            "no server `{key}` in the catalogue at {} (give its slug or id; the slugs are the \
+             file names in {})",
+            self.root.display(),
+            self.servers_dir().display()
         )
     }
 
@@ -175,17 +190,42 @@ pub fn load_server(path: &Path) -> Result<Server, LoadError> {
     Ok(server)
 }
 
-/// A YAML error as `line L column C: message`.
+/// A YAML error as `line L column C: message`. Values quoted from the file are left out
+/// (`invalid type: string "…"`): the file may be a link to a private key or a `.env`, and
+/// errors end up in CI logs.
 pub fn yaml_error(e: &serde_yaml::Error) -> String {
+    let msg = redact_values(&e.to_string());
     match e.location() {
         Some(loc) => {
-            let msg = e.to_string();
             // The library appends "at line L column C"; say it once, up front.
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             format!("line {} column {}: {}", loc.line(), loc.column(), msg)
         }
-        None => e.to_string(),
+        None => msg,
     }
+}
+
+/// Replaces every double-quoted value in a parser message with `"…"`.
+fn redact_values(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut chars = msg.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            let mut escaped = false;
+            for d in chars.by_ref() {
+                if escaped {
+                    escaped = false;
+                } else if d == '\\' {
+                    escaped = true;
+                } else if d == '"' {
+                    break;
+                }
+            }
+            out.push_str("…\"");
+        }
+    }
+    out
 }
 
 /// Serialises a server to YAML with stable key order, quoting every scalar a YAML 1.1 reader

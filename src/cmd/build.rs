@@ -79,6 +79,7 @@ fn report_json(r: &site::BuildReport) -> serde_json::Value {
 
 /// Exit 0 when every catalogue file was read, 1 when some were skipped (the rest is built).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    toolrisk::catalogue::Catalogue::new(&args.catalogue).require()?;
     let report = site::build(&args.options()?)?;
     match args.format {
         Format::Json => toolrisk::classify::report::emit(&format!(

@@ -68,8 +68,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(first) = r.errors.first() {
         eprintln!(
             "warning: {} catalogue file(s) could not be read and are left out (first: {first}); \
-             `toolrisk validate` lists them all",
-            r.errors.len()
+             `toolrisk validate{}` lists them all",
+            r.errors.len(),
+            args.catalogue.hint_flag()
         );
     }
     let text = args.text.join(" ");

@@ -119,8 +119,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     report::emit(&report::table(&results))?;
                     report::emit(&format!("\n{}\n", report::summary(&results)))?;
                     report::emit(&format!(
-                        "`toolrisk show {}/TOOL` explains one tool with its evidence.\n",
-                        server.slug
+                        "`toolrisk show {}/TOOL{}` explains one tool with its evidence.\n",
+                        server.slug,
+                        args.catalogue.hint_flag()
                     ))?;
                 }
             }

@@ -803,11 +803,7 @@ fn scan(cat: &Catalogue) -> Result<Vec<(String, Stamp)>> {
     let dir = cat.servers_dir();
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
-            "no catalogue at {}: expected a folder {} (use --catalogue DIR)",
-            cat.root.display(),
-            dir.display()
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(cat.missing()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
     // Stat relative to the open folder (no path walk per file): at 25,000 files this is most

@@ -808,3 +808,120 @@ fn build_reports_as_json() {
         "{v}"
     );
 }
+
+/// Every file under `dir`, relative, with its bytes (the build's own bookkeeping left out).
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                if !rel.starts_with(".toolrisk") {
+                    out.push((rel, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn build_killed_with_sigkill_is_completed_by_the_next_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalogue::new(dir.path().join("cat"));
+    for i in 0..300 {
+        cat.write(&server(
+            &format!("npm:demo-{i}"),
+            &format!("demo-{i}"),
+            (0..5)
+                .map(|t| tool(&format!("tool_{t}_delete_item"), "Delete an item for good."))
+                .collect(),
+        ))
+        .unwrap();
+    }
+    let site = dir.path().join("site");
+    let build = |out: &Path| {
+        let mut c = cmd(dir.path());
+        c.args(["build", "--catalogue", cat.root.to_str().unwrap(), "--out"])
+            .arg(out);
+        c
+    };
+    let mut child = build(&site)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once pages are being written (or when it ends first: then the test still checks
+    // that a rebuild over a finished build changes nothing).
+    let start = Instant::now();
+    while start.elapsed() < HANG {
+        let pages = std::fs::read_dir(site.join("tools"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if pages >= 10 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    let again = run_bounded(build(&site));
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let fresh = dir.path().join("fresh");
+    let out = run_bounded(build(&fresh));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (a, b) = (tree(&site), tree(&fresh));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "the same files as a fresh build");
+    assert!(a == b, "the same bytes as a fresh build");
+}
+
+#[test]
+fn export_sqlite_killed_with_sigkill_leaves_the_old_database_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture(&dir.path().join("cat"));
+    let db = dir.path().join("out.sqlite");
+    let export = || {
+        let mut c = cmd(dir.path());
+        c.args(["export", "sqlite"])
+            .arg(&db)
+            .args(["--catalogue", cat.root.to_str().unwrap()]);
+        c
+    };
+    assert_eq!(run_bounded(export()).status.code(), Some(0));
+    for i in 0..200 {
+        cat.write(&server(
+            &format!("npm:more-{i}"),
+            &format!("more-{i}"),
+            vec![tool("get_x", "Get x.")],
+        ))
+        .unwrap();
+    }
+    let mut child = export()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    // Whatever moment the kill hit, the database is the old one or the new one, whole.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM servers", [], |r| r.get(0))
+        .unwrap();
+    assert!(n == 2 || n == 202, "{n} servers");
+}

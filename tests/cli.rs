@@ -411,9 +411,16 @@ fn quiet_leaves_out_notes() {
     let dir = tempfile::tempdir().unwrap();
     let cat = fixture(&dir.path().join("cat"));
     let c = cat.root.to_str().unwrap();
+    let loud_out = dir.path().join("loud.jsonl");
     let loud = run(
         dir.path(),
-        &["export", "jsonl", "/dev/null", "--catalogue", c],
+        &[
+            "export",
+            "jsonl",
+            loud_out.to_str().unwrap(),
+            "--catalogue",
+            c,
+        ],
     );
     assert!(
         text(&loud.stderr).contains("exported"),
@@ -924,4 +931,39 @@ fn export_sqlite_killed_with_sigkill_leaves_the_old_database_whole() {
         .query_row("SELECT count(*) FROM servers", [], |r| r.get(0))
         .unwrap();
     assert!(n == 2 || n == 202, "{n} servers");
+}
+
+#[test]
+fn export_into_a_device_writes_into_it_and_never_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture(&dir.path().join("cat"));
+    let c = cat.root.to_str().unwrap();
+    // A FIFO stands in for /dev/null or /dev/stdout: it must still be a FIFO afterwards.
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = run(
+        dir.path(),
+        &["export", "jsonl", fifo.to_str().unwrap(), "--catalogue", c],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = reader.join().unwrap();
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // sqlite refuses it rather than renaming a file over it.
+    let out = run(
+        dir.path(),
+        &["export", "sqlite", fifo.to_str().unwrap(), "--catalogue", c],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("refusing to replace"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }

@@ -241,8 +241,36 @@ pub fn write_server(path: &Path, server: &Server) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Writes bytes to `path` atomically, creating the parent folder.
+/// An error when `path` (or what a link there points to) exists and is not a regular file:
+/// renaming a temp file over it would replace a device such as `/dev/null` or `/dev/stdout`
+/// (as root, for every process on the machine).
+pub fn refuse_special(path: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            let ft = m.file_type();
+            let what = if ft.is_dir() {
+                "folder"
+            } else if ft.is_fifo() {
+                "FIFO"
+            } else if ft.is_socket() {
+                "socket"
+            } else {
+                "device"
+            };
+            anyhow::bail!(
+                "{} is a {what}, not a regular file: refusing to replace it",
+                path.display()
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes bytes to `path` atomically, creating the parent folder. A `path` that is a device,
+/// FIFO, socket or folder is refused, never replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    refuse_special(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");

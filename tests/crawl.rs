@@ -179,15 +179,26 @@ async fn stdio_whole_process_group_is_killed() {
         ..fast_limits()
     };
     let t = StdioTransport::spawn(&s, &limits).unwrap();
+    // Synchronise on the grandchild being started (Python starts slowly on a busy machine)
+    // before the 2 s answer timeout may run out and kill the group.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let pid: i32 = loop {
+        let text = std::fs::read_to_string(&pidfile).unwrap_or_default();
+        if let Ok(pid) = text.trim().parse() {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the grandchild never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert!(fetch_tools(Transport::Stdio(t), &limits).await.is_err());
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // The grandchild (a `sleep 300`) must be gone: reaped by init after the group kill.
+    // The grandchild (a `sleep 300`) must be gone: reaped by init after the group kill
+    // (waited for up to 60 s: reaping is slow on a busy machine, and 300 s would pass only if
+    // the kill never came).
     let mut alive = true;
-    for _ in 0..50 {
+    for _ in 0..600 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         if stat.is_empty() || stat.contains(") Z ") {
             alive = false;
@@ -227,7 +238,8 @@ async fn start_everything(mode: &str) -> (Bg, u16) {
         .spawn()
         .unwrap();
     let bg = Bg(child);
-    for _ in 0..100 {
+    // Up to 60 s: node starts slowly on a busy machine (the test is not about start-up time).
+    for _ in 0..600 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()

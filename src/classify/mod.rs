@@ -105,8 +105,10 @@ impl Classifier {
 
     /// Built-in rules merged with a user's rules file (`--rules FILE`).
     pub fn with_rules_file(path: &Path) -> Result<Classifier> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading rules file {}", path.display()))?;
+        let text = crate::bounded::read_text(path, crate::catalogue::MAX_FILE_BYTES)
+            .context("reading the rules file")?;
+        crate::bounded::check_yaml_depth(&text, crate::bounded::MAX_YAML_DEPTH)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Self::with_rules_yaml(&path.display().to_string(), &text)
     }
 

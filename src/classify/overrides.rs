@@ -2,7 +2,7 @@
 //! reason. Overrides win over every rule and show in the evidence as `source: override`.
 
 use crate::model::{Access, Action, Effect, RateLimit, Risk};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -81,10 +81,16 @@ impl Overrides {
 
     /// Loads a file; a missing file means no overrides.
     pub fn load(path: &Path) -> Result<Overrides> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&path.display().to_string(), &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Overrides::default()),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        // Bounded: a FIFO, a device or a huge file is refused, never read whole.
+        match crate::bounded::read_text(path, crate::catalogue::MAX_FILE_BYTES) {
+            Ok(text) => {
+                let source = path.display().to_string();
+                crate::bounded::check_yaml_depth(&text, crate::bounded::MAX_YAML_DEPTH)
+                    .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+                Self::parse(&source, &text)
+            }
+            Err(e) if e.is_not_found() => Ok(Overrides::default()),
+            Err(e) => Err(e.into()),
         }
     }
 

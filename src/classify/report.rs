@@ -24,6 +24,29 @@ pub fn clean(s: &str, max: usize) -> String {
     out
 }
 
+/// Untrusted text of several lines made safe for a terminal: each line as [`clean`] makes it
+/// (tabs become spaces), lines after the first start with `indent`, at most `max` bytes.
+pub fn clean_block(s: &str, max: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut left = max;
+    for (i, line) in s.lines().enumerate() {
+        if left == 0 {
+            out.push('…');
+            break;
+        }
+        if i > 0 {
+            out.push('\n');
+            if !line.trim().is_empty() {
+                out.push_str(indent);
+            }
+        }
+        let line = clean(&line.replace('\t', "    "), left);
+        left = left.saturating_sub(line.len().max(1));
+        out.push_str(line.trim_end());
+    }
+    out
+}
+
 fn pad(s: &str, width: usize) -> String {
     let n = s.chars().count();
     if n >= width {
@@ -110,7 +133,7 @@ pub fn detail(tool: Option<&Tool>, c: &Classification) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", clean(&c.name, 200));
     if let Some(d) = tool.and_then(|t| t.description.as_deref()) {
-        let _ = writeln!(out, "  {}", clean(d, 400));
+        let _ = writeln!(out, "  {}", clean_block(d, 2000, "  "));
     }
     let _ = writeln!(out);
     let effects = if c.effects.is_empty() {
@@ -178,6 +201,13 @@ pub fn emit(s: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_prints_description_newlines_as_newlines() {
+        let b = clean_block("first\nsecond\x1b[2J\n\n\tthird\r", 100, "  ");
+        assert_eq!(b, "first\n  second\\u{1b}[2J\n\n      third\\u{d}");
+        assert!(!b.contains("\\u{a}"));
+    }
 
     #[test]
     fn clean_escapes_terminal_tricks() {

@@ -4,12 +4,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use toolrisk::site::{self, BuildOptions};
 
+/// `build --help` after the flags (not on `serve`, which shares the flags).
+pub const HELP: &str = "Example:\n  toolrisk build --catalogue catalogue --out site --base-url https://toolrisk.example\n\n\
+    Exit status:\n  0  built, every catalogue file read\n  \
+    1  built, but some catalogue files could not be read (named; left out)\n  \
+    2  nothing built (unusable options, unreadable catalogue folder, output not writable)";
+
 #[derive(Debug, clap::Args)]
 #[group(id = "build_args")]
 pub struct Args {
-    /// The catalogue folder (holds servers/*.yaml).
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// Where to write the site.
     #[arg(long, default_value = "site")]
     pub out: PathBuf,
@@ -23,6 +28,15 @@ pub struct Args {
     /// A folder of templates (and static/ files) that replace the built-in ones by name.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// The report's format: text (on stderr) or json (one document on stdout).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 impl Args {
@@ -37,7 +51,7 @@ impl Args {
             );
         }
         Ok(BuildOptions {
-            catalogue: self.catalogue.clone(),
+            catalogue: self.catalogue.path().to_path_buf(),
             out: self.out.clone(),
             base_url: self.base_url.clone(),
             templates: self.templates.clone(),
@@ -46,10 +60,39 @@ impl Args {
     }
 }
 
+/// `build --format json`: the report as one JSON document.
+fn report_json(r: &site::BuildReport) -> serde_json::Value {
+    serde_json::json!({
+        "servers": r.servers,
+        "tools": r.tools,
+        "pages": r.pages,
+        "written": r.written,
+        "unchanged": r.unchanged,
+        "removed": r.removed,
+        "seconds": r.seconds,
+        "errors": r.errors.iter().map(|e| serde_json::json!({
+            "file": e.path.display().to_string(),
+            "message": e.message,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// Exit 0 when every catalogue file was read, 1 when some were skipped (the rest is built).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    toolrisk::catalogue::Catalogue::new(&args.catalogue).require()?;
     let report = site::build(&args.options()?)?;
-    site::serve::print_report(&report);
+    match args.format {
+        Format::Json => toolrisk::classify::report::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report_json(&report))?
+        ))?,
+        Format::Text if crate::ui::quiet() => {
+            for e in &report.errors {
+                eprintln!("warning: skipped {e}");
+            }
+        }
+        Format::Text => site::serve::print_report(&report),
+    }
     Ok(if report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {

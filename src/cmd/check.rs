@@ -131,7 +131,17 @@ pub(crate) fn acquire(input: &Input) -> anyhow::Result<Acquired> {
             (p.display().to_string(), text, Some(p.to_path_buf()))
         }
     };
+    // Memory stays near linear in the input: more JSON nodes than a real tools/list has are
+    // refused before anything is built from them.
+    check_shape(&source, &text)?;
     let tools = input::parse_tool_list(&source, &text).map_err(anyhow::Error::msg)?;
+    drop(text);
+    if tools.len() > MAX_TOOLS {
+        anyhow::bail!(
+            "{source}: {} tools, over the {MAX_TOOLS} classified at once: split the tool list",
+            tools.len()
+        );
+    }
     Ok(Acquired {
         server: input.server.clone().unwrap_or_default(),
         tools,
@@ -363,13 +373,57 @@ fn fail_message(
 fn read_stdin() -> anyhow::Result<String> {
     let buf =
         toolrisk::bounded::read_stdin(input::MAX_INPUT_BYTES as u64).context("reading stdin")?;
-    if buf.len() > input::MAX_INPUT_BYTES {
-        anyhow::bail!("<stdin>: over the {}-byte limit", input::MAX_INPUT_BYTES);
-    }
+    let buf = match buf.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => buf,
+    };
     String::from_utf8(buf).map_err(|e| {
         anyhow::anyhow!(
             "<stdin>: not UTF-8 (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// Most JSON objects in a `check` input (a tool with a rich schema is a few dozen; the
+/// largest real servers list a few hundred tools).
+pub const MAX_OBJECTS: usize = 1_000_000;
+/// Most JSON values (objects, arrays and scalars) in a `check` input.
+pub const MAX_VALUES: usize = 8_000_000;
+/// Most tools classified at once.
+pub const MAX_TOOLS: usize = 100_000;
+
+/// Counts objects and values in one pass without allocating (an upper bound: commas and
+/// brackets outside strings), and refuses input over [`MAX_OBJECTS`] / [`MAX_VALUES`].
+fn check_shape(source: &str, text: &str) -> anyhow::Result<()> {
+    let (mut objects, mut values) = (0usize, 1usize);
+    let (mut in_str, mut esc) = (false, false);
+    for &b in text.as_bytes() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' => {
+                objects += 1;
+                values += 1;
+            }
+            b'[' | b',' | b':' => values += 1,
+            _ => {}
+        }
+    }
+    if objects > MAX_OBJECTS || values > MAX_VALUES {
+        anyhow::bail!(
+            "{source}: too large to classify at once ({objects} JSON objects, {values} values; \
+             the limits are {MAX_OBJECTS} and {MAX_VALUES}): split the tool list"
+        );
+    }
+    Ok(())
 }

@@ -12,9 +12,8 @@ use toolrisk::crawl::{registries, sources, Limits};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The catalogue folder to merge into.
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// Crawl the servers listed in a sources file (see docs/crawling.md).
     #[arg(long, value_name = "FILE")]
     pub sources: Option<PathBuf>,

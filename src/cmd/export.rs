@@ -9,17 +9,15 @@ use toolrisk::classify::Classifier;
 use toolrisk::export;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  toolrisk export sqlite toolrisk.db\n  toolrisk export jsonl | jq -r .tool\n\n\
+    Exit status:\n  0  exported every record\n  1  exported, but some catalogue files could not be read (named; left out)\n  2  nothing exported"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub what: What,
-    /// The catalogue folder.
-    #[arg(
-        long,
-        global = true,
-        default_value = "catalogue",
-        env = "TOOLRISK_CATALOGUE"
-    )]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -43,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let summary = match args.what {
         What::Sqlite { file } => {
             let sum = export::write_sqlite(&cat, &classifier, &file)?;
-            eprintln!(
+            crate::ui::note!(
                 "exported {} servers, {} tools to {}",
                 sum.servers,
                 sum.tools,
@@ -54,23 +52,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         What::Jsonl { file } => match file.filter(|f| f.as_os_str() != "-") {
             Some(path) => {
                 let sum = export::write_jsonl_file(&cat, &classifier, &path)?;
-                eprintln!("exported {} tools to {}", sum.tools, path.display());
+                crate::ui::note!("exported {} tools to {}", sum.tools, path.display());
                 sum
             }
             None => {
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
-                let r = export::write_jsonl(&cat, &classifier, &mut out).and_then(|sum| {
-                    out.flush()
-                        .map(|()| sum)
-                        .context("writing to standard output")
-                });
-                match r {
-                    Ok(sum) => sum,
-                    // `toolrisk export jsonl | head` closes the pipe early: not an error.
-                    Err(e) if broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-                    Err(e) => return Err(e),
-                }
+                // A closed pipe (`toolrisk export jsonl | head`) is handled once, in main.
+                let sum = export::write_jsonl(&cat, &classifier, &mut out)?;
+                out.flush().context("writing to standard output")?;
+                sum
             }
         },
     };
@@ -81,15 +72,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
-}
-
-fn broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<serde_json::Error>()
-                .and_then(|j| j.io_error_kind())
-                == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand: flags, validation, and a call into the library.
 
 pub mod build;
+pub mod catalogue;
 pub mod check;
+pub mod completions;
 pub mod crawl;
 pub mod export;
 pub mod lock;
@@ -12,6 +14,7 @@ pub mod schema;
 pub mod serve;
 pub mod show;
 pub mod validate;
+pub mod version;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -31,5 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Catalogue(a) => catalogue::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => completions::man(a),
     }
 }

@@ -14,9 +14,8 @@ pub struct Args {
     /// Output format: the file of which client or gateway.
     #[arg(long, value_enum, default_value = "native")]
     pub format: Target,
-    /// The catalogue folder (its overrides.yaml applies).
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// The name the server has in your client's configuration (default: its slug).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,

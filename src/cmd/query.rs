@@ -2,7 +2,6 @@
 //! the persistent index (built or refreshed on the way).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use toolrisk::catalogue::Catalogue;
 use toolrisk::index::{Hit, Index, Query, RiskFilter};
@@ -16,6 +15,10 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  toolrisk query delete --risk high+\n  toolrisk query --class financial --format csv > financial.csv\n  toolrisk query --server github-mcp-server --limit 0\n\n\
+    Exit status:\n  0  some tools matched\n  1  no tool matched\n  2  a bad query or an unreadable catalogue"
+)]
 pub struct Args {
     /// Words to look for in tool names, descriptions and server names (`job status` finds
     /// `check_job_status`). Without text, tools are listed riskiest first.
@@ -41,9 +44,8 @@ pub struct Args {
     /// At most this many results (0 = all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// The catalogue folder.
-    #[arg(long, default_value = "catalogue", env = "TOOLRISK_CATALOGUE")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
@@ -55,18 +57,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ix = Index::open(&cat)?;
     let r = &ix.refresh;
     if let Some(why) = &r.rebuilt {
-        eprintln!("index: rebuilt, {why} ({} files)", r.reindexed);
+        crate::ui::note!("index: rebuilt, {why} ({} files)", r.reindexed);
     } else if r.reindexed + r.removed > 0 {
-        eprintln!(
+        crate::ui::note!(
             "index: {} changed file(s) re-read, {} removed",
-            r.reindexed, r.removed
+            r.reindexed,
+            r.removed
         );
     }
     if let Some(first) = r.errors.first() {
         eprintln!(
             "warning: {} catalogue file(s) could not be read and are left out (first: {first}); \
-             `toolrisk validate` lists them all",
-            r.errors.len()
+             `toolrisk validate{}` lists them all",
+            r.errors.len(),
+            args.catalogue.hint_flag()
         );
     }
     let text = args.text.join(" ");
@@ -103,19 +107,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &hits)?;
-            writeln!(out)
-        }
+        Format::Json => serde_json::to_writer_pretty(&mut out, &hits)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
         Format::Csv => write_csv(&mut out, &hits),
         Format::Table => write_table(&mut out, &hits, args.limit),
     };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => {}
-        // `toolrisk query … | head` closes the pipe early: not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(e.into()),
-    }
+    // A closed pipe (`toolrisk query … | head`) is handled once, in main.
+    written.and_then(|()| out.flush())?;
     Ok(if hits.is_empty() {
         ExitCode::from(1)
     } else {
@@ -187,21 +186,25 @@ fn write_table(out: &mut impl Write, hits: &[Hit], limit: usize) -> std::io::Res
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |out: &mut dyn Write, cells: [&str; 5]| -> std::io::Result<()> {
+    let line = |out: &mut dyn Write, cells: [&str; 5], paint: bool| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(c);
+            // Risk and class in colour on a terminal (padding outside the colour codes).
+            let shown = match i {
+                0 if paint => crate::ui::paint(c, crate::ui::risk_code(c)),
+                1 if paint => crate::ui::paint(c, crate::ui::class_code(c)),
+                _ => c.to_string(),
+            };
+            s.push_str(&shown);
+            if i + 1 < cells.len() {
                 s.push_str(&" ".repeat(width[i] - c.chars().count() + 2));
             }
         }
         writeln!(out, "{}", s.trim_end())
     };
-    line(out, head)?;
+    line(out, head, false)?;
     for r in &rows {
-        line(out, [&r[0], &r[1], &r[2], &r[3], &r[4]])?;
+        line(out, [&r[0], &r[1], &r[2], &r[3], &r[4]], true)?;
     }
     if limit > 0 && hits.len() == limit {
         eprintln!("(first {limit} results; --limit N for more, --limit 0 for all)");
@@ -211,7 +214,8 @@ fn write_table(out: &mut impl Write, hits: &[Hit], limit: usize) -> std::io::Res
 
 fn csv_field(s: &str) -> String {
     // Quote everything that needs it; neutralise spreadsheet formulas in crawled text.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    // TAB and CR start formulas too in some spreadsheets (OWASP "CSV injection").
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -258,6 +262,8 @@ mod tests {
         assert_eq!(clean("a\x1b[31mred\n\tb\u{200b}c"), "a [31mred b c");
         assert_eq!(cut("abcdef", 4), "abc…");
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
+        assert_eq!(csv_field("\t=cmd()"), "'\t=cmd()");
+        assert_eq!(csv_field("\r=cmd()"), "\"'\r=cmd()\"");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
     }
 }

@@ -29,9 +29,9 @@ pub struct Args {
     /// Project folder whose project-level configs are read (default: the current folder).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// The catalogue folder servers are matched against.
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    /// The catalogue servers are matched against.
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// Start servers the catalogue does not know, exactly as `crawl --stdio` does (same
     /// limits and sandbox), to list their tools. Runs third-party code.
     #[arg(long)]
@@ -68,11 +68,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         project: args.project.clone(),
         paths: args.paths.clone(),
         clients: args.client.clone(),
-        catalogue: args.catalogue.clone(),
+        catalogue: args.catalogue.to_path_buf(),
         launch: args.launch,
         live: args.live,
         checks: match &args.locks {
-            Some(dir) => vec![scan::drift::lock_drift(dir.clone(), args.catalogue.clone())],
+            Some(dir) => vec![scan::drift::lock_drift(dir.clone(), args.catalogue.to_path_buf())],
             None => vec![],
         },
     };

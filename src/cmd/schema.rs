@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  toolrisk schema > catalogue/schema.json\n\n\
+    Exit status: 0")]
 pub struct Args {}
 
 pub fn run(_args: Args) -> anyhow::Result<ExitCode> {

@@ -2,7 +2,6 @@
 //! evidence.
 
 use anyhow::Context;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use toolrisk::catalogue::Catalogue;
 use toolrisk::classify::{report, Classifier};
@@ -15,12 +14,15 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  toolrisk show github-mcp-server\n  toolrisk show github-mcp-server/delete_file --format json\n\n\
+    Exit status:\n  0  shown\n  2  no such server or tool (the server's tools are listed), or the catalogue could not be read"
+)]
 pub struct Args {
     /// A server's slug or id, optionally followed by `/TOOL`.
     pub target: String,
-    /// The catalogue folder (its overrides.yaml applies).
-    #[arg(long, default_value = "catalogue")]
-    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub catalogue: crate::cli::CatalogueArg,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -111,7 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     report::clean(&server.id, 200)
                 ))?;
                 if let Some(d) = &server.description {
-                    report::emit(&format!("  {}\n", report::clean(d, 300)))?;
+                    report::emit(&format!("  {}\n", report::clean_block(d, 2000, "  ")))?;
                 }
                 report::emit(&format!("  crawl: {}\n", server.crawl.status.as_str()))?;
                 report::emit(&sources_text(&server))?;
@@ -126,8 +128,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     report::emit(&report::table(&results))?;
                     report::emit(&format!("\n{}\n", report::summary(&results)))?;
                     report::emit(&format!(
-                        "`toolrisk show {}/TOOL` explains one tool with its evidence.\n",
-                        server.slug
+                        "`toolrisk show {}/TOOL{}` explains one tool with its evidence.\n",
+                        server.slug,
+                        args.catalogue.hint_flag()
                     ))?;
                 }
             }

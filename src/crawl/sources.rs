@@ -3,7 +3,7 @@
 
 use super::scheduler::{How, Target};
 use crate::model::{Package, Remote, Server};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,8 +55,9 @@ pub struct SourceEntry {
 
 /// Reads and checks a sources file; errors name the file, the entry and the field.
 pub fn load(path: &Path) -> Result<SourcesFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::bounded::read_text(path, crate::catalogue::MAX_FILE_BYTES)?;
+    crate::bounded::check_yaml_depth(&text, crate::bounded::MAX_YAML_DEPTH)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let file: SourcesFile = serde_yaml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), crate::catalogue::yaml_error(&e)))?;
     for (i, s) in file.servers.iter().enumerate() {

@@ -190,6 +190,19 @@ pub fn write_jsonl(
 /// Writes JSON Lines to `path`, streamed to a temporary file beside it and renamed, so a
 /// reader never sees half a file and memory stays flat at any catalogue size.
 pub fn write_jsonl_file(cat: &Catalogue, classifier: &Classifier, path: &Path) -> Result<Summary> {
+    // A device or FIFO (`/dev/null`, `/dev/stdout`) is written into, as a shell redirection
+    // would; only a regular file is replaced atomically.
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let mut out = std::io::BufWriter::new(f);
+        let n = write_jsonl(cat, classifier, &mut out)?;
+        std::io::Write::flush(&mut out).with_context(|| format!("writing {}", path.display()))?;
+        return Ok(n);
+    }
+    crate::catalogue::refuse_special(path)?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -223,6 +236,7 @@ fn risk_rank(r: Risk) -> i64 {
 
 /// Writes the SQLite export to `path` atomically (a temporary file renamed into place).
 pub fn write_sqlite(cat: &Catalogue, classifier: &Classifier, path: &Path) -> Result<Summary> {
+    crate::catalogue::refuse_special(path)?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

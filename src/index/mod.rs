@@ -230,14 +230,15 @@ struct Rules {
 impl Rules {
     fn new(cat: &Catalogue) -> Result<Rules> {
         let path = cat.root.join("overrides.yaml");
-        let overrides_digest = match fs::read(&path) {
-            Ok(bytes) => {
-                use sha2::{Digest, Sha256};
-                hex::encode(Sha256::digest(&bytes))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "none".to_string(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
+        let overrides_digest =
+            match crate::bounded::read_bytes(&path, crate::catalogue::MAX_FILE_BYTES) {
+                Ok(bytes) => {
+                    use sha2::{Digest, Sha256};
+                    hex::encode(Sha256::digest(&bytes))
+                }
+                Err(e) if e.is_not_found() => "none".to_string(),
+                Err(e) => return Err(e.into()),
+            };
         Ok(Rules {
             overrides: Overrides::load(&path)?,
             overrides_digest,
@@ -265,7 +266,12 @@ impl Index {
         // The list of files comes first: a missing catalogue is the user's error to fix.
         let files = scan(cat)?;
         match Self::open_file(cat, &path, &rules, &files) {
-            Ok(ix) => Ok(ix),
+            Ok(ix) => {
+                // What the file is now was checked (or written) by this run: the next open
+                // skips the page-by-page check unless the file changes behind our back.
+                record_verified(&path);
+                Ok(ix)
+            }
             Err(e) if is_unwritable(&e) => {
                 // A read-only catalogue (a mounted checkout, a package) still answers queries.
                 let conn = Connection::open_in_memory()?;
@@ -295,7 +301,7 @@ impl Index {
     ) -> Result<Index> {
         let exe = rules::exe_stamp();
         let reason = if path.exists() {
-            match Self::check_existing(path, rules, &exe) {
+            match Self::check_existing(path, rules, &exe, is_verified(path)) {
                 Ok(None) => None,
                 Ok(Some(reason)) => Some(reason),
                 Err(e) => Some(format!("the index cannot be read ({e})")),
@@ -338,8 +344,22 @@ impl Index {
     }
 
     /// `None` when the existing index can be refreshed in place, else why not.
-    fn check_existing(path: &Path, rules: &Rules, exe: &str) -> Result<Option<String>> {
+    fn check_existing(
+        path: &Path,
+        rules: &Rules,
+        exe: &str,
+        verified: bool,
+    ) -> Result<Option<String>> {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        if !verified {
+            // The file changed since this program last wrote or checked it (a disk error, an
+            // editor, another tool): SQLite checks every page before anything is served.
+            let verdict: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+            if verdict != "ok" {
+                let verdict: String = verdict.chars().take(200).collect();
+                return Ok(Some(format!("the index is damaged (SQLite: {verdict})")));
+            }
+        }
         let get = |k: &str| -> Result<Option<String>> {
             Ok(conn
                 .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
@@ -714,6 +734,41 @@ fn row_to_hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<Hit> {
     })
 }
 
+/// The file holding the stamp of the index file as this program last left it.
+fn verified_path(path: &Path) -> PathBuf {
+    path.with_file_name(format!("{FILE_NAME}.verified"))
+}
+
+/// (size, mtime, ctime, inode) of the index file: ctime cannot be set back by a writer, so a
+/// changed file always shows.
+fn db_stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some(format!(
+        "{} {}.{} {}.{} {}",
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+        m.ino()
+    ))
+}
+
+fn is_verified(path: &Path) -> bool {
+    let Some(now) = db_stamp(path) else {
+        return false;
+    };
+    crate::bounded::read_text(&verified_path(path), 256).is_ok_and(|t| t.trim_end() == now)
+}
+
+/// Best effort: without the stamp the next open only checks the pages again.
+fn record_verified(path: &Path) {
+    if let Some(now) = db_stamp(path) {
+        let _ = crate::catalogue::write_atomic(&verified_path(path), format!("{now}\n").as_bytes());
+    }
+}
+
 fn connect(path: &Path) -> Result<Connection> {
     let conn =
         Connection::open(path).with_context(|| format!("opening the index {}", path.display()))?;
@@ -748,11 +803,7 @@ fn scan(cat: &Catalogue) -> Result<Vec<(String, Stamp)>> {
     let dir = cat.servers_dir();
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
-            "no catalogue at {}: expected a folder {} (use --catalogue DIR)",
-            cat.root.display(),
-            dir.display()
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(cat.missing()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
     // Stat relative to the open folder (no path walk per file): at 25,000 files this is most

@@ -421,6 +421,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let classifier = Classifier::builtin();
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
     let key = cache::key(&opts.base_url, &tpl);
+    // Locks the output folder first: a second build waits here, before it reads the cache.
+    let out = output::Output::new(&opts.out)?;
     let mut old = cache::Cache::load(&opts.out, key);
     // The cache vouches for files this build is about to rewrite: if the build stops half way
     // (an error, a kill), the next one must not trust digests of files it did not finish.
@@ -443,7 +445,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         opts.retain_bytes,
     )?;
     phase("read catalogue");
-    let out = output::Output::new(&opts.out)?;
     let pages = pages::render_all(&site, parsed, &classifier, &tpl, &out, &old, &mut new)
         .context("rendering the site")?;
     phase("render pages");

@@ -40,13 +40,43 @@ pub struct Output {
     produced: Mutex<HashSet<String>>,
     written: AtomicU64,
     unchanged: AtomicU64,
+    /// The output folder, opened and `flock`ed for this build: a second build (or `serve`'s
+    /// rebuild) into the same folder waits rather than racing on temp names and stale-file
+    /// removal. Released when the build ends (or its process dies).
+    _lock: std::fs::File,
+}
+
+/// Takes the folder's lock, waiting (and saying so) while another build holds it.
+fn lock_folder(root: &Path) -> Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let dir = std::fs::File::open(root)
+        .with_context(|| format!("cannot open output folder {}", root.display()))?;
+    // SAFETY: flock on a file descriptor this function owns.
+    if unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(e).with_context(|| format!("cannot lock output folder {}", root.display()));
+        }
+        eprintln!(
+            "waiting: another toolrisk build is writing to {}",
+            root.display()
+        );
+        // SAFETY: as above.
+        if unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("cannot lock output folder {}", root.display()));
+        }
+    }
+    Ok(dir)
 }
 
 impl Output {
     pub fn new(root: &Path) -> Result<Output> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create output folder {}", root.display()))?;
+        let lock = lock_folder(root)?;
         Ok(Output {
+            _lock: lock,
             root: root.to_path_buf(),
             fresh: !root.join(MANIFEST).exists(),
             produced: Mutex::new(HashSet::new()),

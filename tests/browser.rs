@@ -261,6 +261,7 @@ fn build_to(catalogue: &Path, out: &Path, base: &str) {
         base_url: base.to_string(),
         templates: None,
         retain_bytes: toolrisk::site::RETAIN_BYTES,
+        rules: None,
     })
     .unwrap();
 }

@@ -20,6 +20,7 @@ fn opts(catalogue: &Path, out: &Path) -> BuildOptions {
         base_url: "https://catalogue.example".into(),
         templates: None,
         retain_bytes: toolrisk::site::RETAIN_BYTES,
+        rules: None,
     }
 }
 
@@ -723,4 +724,59 @@ fn search_index_rebuilt_from_digests_equals_a_fresh_build() {
     build(&opts(cat.path(), out.path())).unwrap();
     let grown = same_as_fresh("added servers");
     assert!(grown.contains_key("search/docs/2.json"));
+}
+
+/// The site uses the same classifier as every other command: the catalogue's
+/// `overrides.yaml` decides the tool page, the server's policy files and the search index,
+/// and adding it rebuilds what it changes (it is part of the build cache key).
+#[test]
+fn catalogue_overrides_reach_the_page_the_policy_files_and_the_search_index() {
+    let cat = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("catalogue"), cat.path());
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let page = "tools/jobs-server/check-job-status/index.html";
+    assert!(!read(out.path(), page).contains("Reviewed: polling leaks queue names"));
+    std::fs::write(
+        cat.path().join("overrides.yaml"),
+        "overrides:\n- server: jobs-server\n  tool: check_job_status\n  reason: 'Reviewed: polling leaks queue names'\n  risk: critical\n  action: deny\n",
+    )
+    .unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let html = read(out.path(), page);
+    assert!(html.contains("Reviewed: polling leaks queue names"), "the reason is shown");
+    assert!(html.contains("risk-critical"), "the overridden risk is shown");
+    let policy: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "servers/jobs-server/policy.json")).unwrap();
+    let rule = policy.to_string();
+    assert!(
+        rule.contains("check_job_status") && rule.contains("deny"),
+        "the server policy denies the tool: {rule}"
+    );
+    let claude = read(out.path(), "servers/jobs-server/claude-code.json");
+    let claude: serde_json::Value = serde_json::from_str(&claude).unwrap();
+    let deny = claude["permissions"]["deny"].to_string();
+    assert!(deny.contains("check_job_status"), "{claude}");
+    // The search index: the posting of `check_job_status` carries risk critical (3).
+    let shard: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "search/terms/ch.json")).unwrap();
+    let docs: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "search/docs/0.json")).unwrap();
+    let risk_of = |name: &str| {
+        shard["check"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .find(|c| docs[((c / 4 / 6) / 3) as usize][0] == name)
+            .map(|c| c % 4)
+    };
+    assert_eq!(risk_of("check_job_status"), Some(3));
+    let doc = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d[0] == "check_job_status")
+        .unwrap();
+    assert_eq!(doc[5], "critical");
 }

@@ -23,6 +23,9 @@ pub struct Args {
     /// A folder of templates (and static/ files) that replace the built-in ones by name.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// A rules file to use instead of the built-in rules (as `check --rules`).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
 impl Args {
@@ -42,6 +45,7 @@ impl Args {
             base_url: self.base_url.clone(),
             templates: self.templates.clone(),
             retain_bytes: site::RETAIN_BYTES,
+            rules: self.rules.clone(),
         })
     }
 }

@@ -37,6 +37,19 @@ pub struct BuildOptions {
     pub templates: Option<PathBuf>,
     /// Bytes of server files kept parsed between reading and rendering (`RETAIN_BYTES`).
     pub retain_bytes: u64,
+    /// A rules file replacing the built-in rules (as `check --rules`).
+    pub rules: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    /// The files besides the catalogue's servers whose content decides every page: the
+    /// catalogue's `overrides.yaml` and the rules file. Part of the cache key, and watched by
+    /// `serve`.
+    pub fn classifier_inputs(&self) -> Vec<PathBuf> {
+        let mut v = vec![self.catalogue.join("overrides.yaml")];
+        v.extend(self.rules.clone());
+        v
+    }
 }
 
 /// What a build did.
@@ -418,9 +431,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     let mut last = Instant::now();
     let mut phase = |name: &str| timing(name, &mut last);
-    let classifier = Classifier::builtin();
+    // The one classifier every command uses for this catalogue: rules and its overrides.
+    let classifier = Classifier::for_catalogue(&opts.catalogue, opts.rules.as_deref())?;
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
-    let key = cache::key(&opts.base_url, &tpl);
+    let key = cache::key(&opts.base_url, &tpl, &opts.classifier_inputs());
     let mut old = cache::Cache::load(&opts.out, key);
     // The cache vouches for files this build is about to rewrite: if the build stops half way
     // (an error, a kill), the next one must not trust digests of files it did not finish.

@@ -744,8 +744,14 @@ fn catalogue_overrides_reach_the_page_the_policy_files_and_the_search_index() {
     .unwrap();
     build(&opts(cat.path(), out.path())).unwrap();
     let html = read(out.path(), page);
-    assert!(html.contains("Reviewed: polling leaks queue names"), "the reason is shown");
-    assert!(html.contains("risk-critical"), "the overridden risk is shown");
+    assert!(
+        html.contains("Reviewed: polling leaks queue names"),
+        "the reason is shown"
+    );
+    assert!(
+        html.contains("risk-critical"),
+        "the overridden risk is shown"
+    );
     let policy: serde_json::Value =
         serde_json::from_str(&read(out.path(), "servers/jobs-server/policy.json")).unwrap();
     let rule = policy.to_string();

@@ -786,3 +786,45 @@ fn catalogue_overrides_reach_the_page_the_policy_files_and_the_search_index() {
         .unwrap();
     assert_eq!(doc[5], "critical");
 }
+
+/// The Atom feed and sitemap parse as XML whatever the names and changes hold: markup,
+/// entities, CDATA ends, NUL, escape and other control characters, U+FFFE, bidi and tags.
+#[test]
+fn atom_feed_stays_well_formed_xml_whatever_the_names_contain() {
+    let cat = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cat.path().join("servers")).unwrap();
+    std::fs::write(
+        cat.path().join("servers/odd.yaml"),
+        r#"id: "odd\u0001<&>"
+slug: odd
+name: "Odd ]]> & <b>\e\0\uFFFE\u202E\U000E0041 server"
+tools:
+- name: "get_]]>&amp;\e\x08\uFFFF"
+  description: "x"
+history:
+- at: "2026-11-22T00:00:00Z\u0007"
+  tool: "get_]]>&amp;\e\x08\uFFFF"
+  change: "description_changed<![CDATA[ \0 ]]> \"'"
+"#,
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = build(&opts(cat.path(), out.path())).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let feed = read(out.path(), "changes/atom.xml");
+    let doc = roxmltree::Document::parse(&feed).unwrap_or_else(|e| panic!("{e}\n{feed}"));
+    let entries: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("entry"))
+        .collect();
+    assert_eq!(entries.len(), 1);
+    let title = entries[0]
+        .children()
+        .find(|n| n.has_tag_name("title"))
+        .and_then(|n| n.text())
+        .unwrap();
+    assert!(title.contains("get_]]>&amp;"), "{title}");
+    assert!(!title.contains('\u{1b}') && !title.contains('\u{FFFF}'));
+    let sitemap = read(out.path(), "sitemap.xml");
+    roxmltree::Document::parse(&sitemap).unwrap();
+}

@@ -217,10 +217,16 @@ pub(crate) fn page_path(base: &str, p: usize) -> String {
     }
 }
 
+/// Text and attribute values for XML (the feed, sitemaps): escaped, and without the
+/// characters XML 1.0 does not allow (controls other than tab and newline, U+FFFE, U+FFFF),
+/// so the document stays well-formed whatever a crawled name contains.
 pub(crate) fn xml_escape(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect();
+    let s: String = s.chars().filter(|&c| xml_char(c)).collect();
     escape_attr(&s)
+}
+
+/// Whether XML 1.0 allows `c` (`Char` in the spec; C1 controls, allowed but discouraged,
+/// are dropped too).
+fn xml_char(c: char) -> bool {
+    (!c.is_control() || c == '\n' || c == '\t') && !matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }

@@ -828,3 +828,56 @@ history:
     let sitemap = read(out.path(), "sitemap.xml");
     roxmltree::Document::parse(&sitemap).unwrap();
 }
+
+/// A server with very many tools gets `/servers/<slug>/page/N/` pages: every page stays
+/// under 200 KB, every tool is listed on exactly one page, and the summary of what the
+/// server can do counts all of them.
+#[test]
+fn a_server_page_with_very_many_tools_is_paginated() {
+    let cat = tempfile::tempdir().unwrap();
+    let long = "Deletes the record and sends a notice. ".repeat(20);
+    let tools = (0..450)
+        .map(|i| Tool {
+            name: format!("delete_record_{i:03}"),
+            description: Some(long.clone()),
+            ..Tool::default()
+        })
+        .collect();
+    toolrisk::catalogue::Catalogue::new(cat.path())
+        .write(&Server {
+            id: "example/huge".into(),
+            slug: "huge".into(),
+            name: "Huge".into(),
+            tools,
+            ..Server::default()
+        })
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let pages = [
+        "servers/huge/index.html",
+        "servers/huge/page/2/index.html",
+        "servers/huge/page/3/index.html",
+    ];
+    let mut seen = Vec::new();
+    let link = Regex::new(r#"href="/tools/huge/(delete-record-\d+)/""#).unwrap();
+    for p in pages {
+        let html = read(out.path(), p);
+        assert!(html.len() < 200_000, "{p}: {} bytes", html.len());
+        assert!(html.contains("Page "), "{p} has a pager");
+        let table = &html[html.find("id=\"tools\"").unwrap()..];
+        let mut here: Vec<String> = link.captures_iter(table).map(|c| c[1].to_string()).collect();
+        here.dedup();
+        seen.extend(here);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 450, "every tool on one of the pages");
+    assert!(!out.path().join("servers/huge/page/4").exists());
+    let first = read(out.path(), pages[0]);
+    assert!(first.contains("450"), "the summary counts every tool");
+    let badge: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "servers/huge/badge.json")).unwrap();
+    assert_eq!(badge["schemaVersion"], 1);
+    assert!(badge["message"].as_str().unwrap().contains("450 tools"));
+}

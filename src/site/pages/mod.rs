@@ -88,7 +88,10 @@ pub fn render_all(
             };
             if only.as_ref().is_some_and(Vec::is_empty) {
                 // Its files are listed in the manifest under its slug, not one by one.
-                pages.fetch_add(1 + s.tool_count as u64, Ordering::Relaxed);
+                pages.fetch_add(
+                    server::server_pages(s.tool_count as usize) as u64 + s.tool_count as u64,
+                    Ordering::Relaxed,
+                );
                 return Ok((s.slug.clone(), now));
             }
             let p = match p {

@@ -5,9 +5,12 @@ use super::*;
 /// Every file a server's pages produce, from its slug and its tools' slugs (the build keeps
 /// these per server in the output manifest instead of one line per file).
 pub fn server_files(slug: &str, tools: &[&str]) -> Vec<String> {
-    let mut v = Vec::with_capacity(4 + 2 * tools.len());
-    for f in ["index.html", "policy.json", "claude-code.json"] {
+    let mut v = Vec::with_capacity(5 + 2 * tools.len());
+    for f in ["index.html", "policy.json", "claude-code.json", "badge.json"] {
         v.push(format!("servers/{slug}/{f}"));
+    }
+    for p in 2..=server_pages(tools.len()) {
+        v.push(format!("servers/{slug}/page/{p}/index.html"));
     }
     v.push(format!("api/servers/{slug}.json"));
     for t in tools {
@@ -15,6 +18,60 @@ pub fn server_files(slug: &str, tools: &[&str]) -> Vec<String> {
         v.push(format!("api/tools/{slug}/{t}.json"));
     }
     v
+}
+
+/// Tools listed on one page of a server: a server with thousands of tools gets
+/// `/servers/<slug>/page/N/` pages, so no page grows with it.
+pub const SERVER_PER_PAGE: usize = 200;
+
+/// How many pages a server with `tools` tools has.
+pub fn server_pages(tools: usize) -> usize {
+    tools.div_ceil(SERVER_PER_PAGE).max(1)
+}
+
+/// What a server can do as a whole: one row per kind of power, with how many of its tools
+/// have it and a few of them, and whether one server holds the lethal trifecta (private
+/// data, untrusted input and a way to send outside).
+pub(crate) fn capabilities(site: &Site, entries: &[ToolEntry], cls: &[Classification]) -> Value {
+    type Test = fn(&Classification) -> bool;
+    let kinds: [(&str, &str, Test); 7] = [
+        ("private", "reads private data or secrets", |c| {
+            c.effects.contains(&Effect::PrivateData) || c.effects.contains(&Effect::Credentials)
+        }),
+        ("untrusted", "takes in content others control", |c| {
+            c.effects.contains(&Effect::UntrustedInput)
+        }),
+        ("send", "sends outside (messages, posts, requests)", |c| {
+            c.effects.contains(&Effect::Send) || c.effects.contains(&Effect::Network)
+        }),
+        ("code", "runs code or commands", |c| {
+            c.access == Access::Execute || c.effects.contains(&Effect::Code)
+        }),
+        ("money", "moves money", |c| c.effects.contains(&Effect::Financial)),
+        ("delete", "deletes or overwrites", |c| {
+            c.effects.contains(&Effect::Destructive)
+        }),
+        ("admin", "changes permissions or configuration", |c| {
+            c.effects.contains(&Effect::Admin)
+        }),
+    ];
+    let mut rows = Vec::new();
+    let mut has = std::collections::HashSet::new();
+    for (key, label, test) in kinds {
+        let hits: Vec<usize> = (0..cls.len()).filter(|&i| test(&cls[i])).collect();
+        if !hits.is_empty() {
+            has.insert(key);
+        }
+        let sample: Vec<Value> = hits
+            .iter()
+            .take(5)
+            .map(|&i| json!({"name": entries[i].name, "url": site.tool_url(&entries[i])}))
+            .collect();
+        rows.push(json!({"key": key, "label": label, "count": hits.len(), "sample": sample,
+                         "more": hits.len().saturating_sub(5)}));
+    }
+    let trifecta = has.contains("private") && has.contains("untrusted") && has.contains("send");
+    json!({"rows": rows, "trifecta": trifecta})
 }
 
 /// Renders one server's page, its tool pages, its policy downloads and its API files; with
@@ -71,7 +128,7 @@ pub fn render_server(
             })
             .collect::<Result<_>>()?,
     };
-    let mut n = 1;
+    let mut n = server_pages(entries.len()) as u64;
     for (k, (tool, c)) in server.tools.iter().zip(cls).enumerate() {
         n += 1;
         if only.is_some_and(|o| o.binary_search(&k).is_err()) {
@@ -128,26 +185,45 @@ pub(crate) fn render_server_files(
         serde_json::to_string_pretty(&claude)?.as_bytes(),
     )?;
 
-    let tools: Vec<Value> = entries
-        .iter()
-        .map(|t| {
-            json!({"name": t.name, "url": site.tool_url(t), "class": t.class.as_str(),
-                   "risk": t.risk.as_str(), "action": action_label(t.action), "summary": cell(&t.summary)})
-        })
-        .collect();
     let (risks, classes) = distributions(entries.iter());
+    let caps = capabilities(site, entries, cls);
     let desc = format!(
         "{} MCP server: {} tools classified by access, risk and recommended gateway policy.",
         entry.name, entry.tool_count
     );
-    let ctx = json!({
-        "page": page(site, &format!("{} MCP server", entry.name), &desc, &url),
-        "server": server_ctx, "tools": tools, "risks": risks, "classes": classes,
-    });
-    out.write_owned(
-        &format!("{base}index.html"),
-        tpl.render("server.html", &ctx)?.as_bytes(),
-    )?;
+    let total = server_pages(entries.len());
+    for p in 1..=total {
+        let slice = &entries[(p - 1) * SERVER_PER_PAGE..(p * SERVER_PER_PAGE).min(entries.len())];
+        let tools: Vec<Value> = slice
+            .iter()
+            .map(|t| {
+                json!({"name": t.name, "url": site.tool_url(t), "class": t.class.as_str(),
+                       "risk": t.risk.as_str(), "action": action_label(t.action), "summary": cell(&t.summary)})
+            })
+            .collect();
+        let (path, title) = if p == 1 {
+            (url.clone(), format!("{} MCP server", entry.name))
+        } else {
+            (
+                format!("{url}page/{p}/"),
+                format!("{} MCP server, tools page {p}", entry.name),
+            )
+        };
+        let ctx = json!({
+            "page": page(site, &title, &desc, &path),
+            "server": server_ctx, "tools": tools, "risks": risks, "classes": classes,
+            "capabilities": caps, "pages": pager(&url, p, total),
+            "first": (p - 1) * SERVER_PER_PAGE + 1,
+            "badge_url": site.abs(&format!("{url}badge.json")),
+        });
+        let rel = if p == 1 {
+            format!("{base}index.html")
+        } else {
+            format!("{base}page/{p}/index.html")
+        };
+        out.write_owned(&rel, tpl.render("server.html", &ctx)?.as_bytes())?;
+    }
+    out.write_owned(&format!("{base}badge.json"), &badge(entry)?)?;
 
     // API: the record and its classifications.
     let api = super::api::server_record(server, cls, site.abs(&url))?;
@@ -197,4 +273,24 @@ pub(crate) fn server_context(site: &Site, index: usize, server: &Server) -> Valu
         "last_crawl": e.last_crawl.as_deref().map(cell),
         "tool_count": e.tool_count, "max_risk": e.max_risk.map(|r| r.as_str()),
     })
+}
+
+/// A shields.io endpoint badge (`https://img.shields.io/endpoint?url=…`) for the server's
+/// README: its highest risk and tool count.
+fn badge(entry: &crate::site::ServerEntry) -> Result<Vec<u8>> {
+    let (message, color) = match entry.max_risk {
+        None => ("no tools".to_string(), "lightgrey"),
+        Some(r) => (
+            format!("{} risk · {} tools", r.as_str(), entry.tool_count),
+            match r {
+                Risk::Low => "brightgreen",
+                Risk::Medium => "yellow",
+                Risk::High => "orange",
+                Risk::Critical => "red",
+            },
+        ),
+    };
+    Ok(serde_json::to_vec(&json!({
+        "schemaVersion": 1, "label": "toolrisk", "message": message, "color": color,
+    }))?)
 }

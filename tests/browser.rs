@@ -262,6 +262,7 @@ fn build_to(catalogue: &Path, out: &Path, base: &str) {
         templates: None,
         retain_bytes: toolrisk::site::RETAIN_BYTES,
         rules: None,
+        repo_url: toolrisk::site::DEFAULT_REPO_URL.into(),
     })
     .unwrap();
 }

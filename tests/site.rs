@@ -21,6 +21,7 @@ fn opts(catalogue: &Path, out: &Path) -> BuildOptions {
         templates: None,
         retain_bytes: toolrisk::site::RETAIN_BYTES,
         rules: None,
+        repo_url: toolrisk::site::DEFAULT_REPO_URL.into(),
     }
 }
 
@@ -312,21 +313,32 @@ fn assert_safe_html(rel: &str, html: &str) {
             }
             if name == "script" {
                 assert!(
-                    key == "src" || key == "defer",
+                    key == "src"
+                        || key == "defer"
+                        || (key == "type" && a[2].trim() == "application/ld+json"),
                     "{rel}: inline script attribute {key}"
                 );
             }
         }
-        if name == "a" && attrs.contains("http") && !attrs.contains("catalogue.example") {
+        let external = Regex::new(r#"href="https?://"#).unwrap();
+        if name == "a" && external.is_match(attrs) && !attrs.contains("catalogue.example") {
             assert!(
                 attrs.contains("rel=\"nofollow noopener"),
                 "{rel}: external link without rel: {attrs}"
             );
         }
     }
-    // No script element has a body: scripts only load our own files.
+    // No script element has a body: scripts only load our own files. The one data block,
+    // FAQ structured data, is JSON with no `<` in it (so nothing can close it early).
+    let data = Regex::new(r#"(?s)<script type="application/ld\+json">(.*?)</script>"#).unwrap();
+    for block in data.captures_iter(html) {
+        assert!(!block[1].contains('<'), "{rel}: `<` in structured data");
+        serde_json::from_str::<serde_json::Value>(&block[1])
+            .unwrap_or_else(|e| panic!("{rel}: structured data is not JSON: {e}"));
+    }
+    let without_data = data.replace_all(html, "");
     let inline = Regex::new(r"(?s)<script[^>]*>\s*[^<\s]").unwrap();
-    assert!(!inline.is_match(html), "{rel}: inline script");
+    assert!(!inline.is_match(&without_data), "{rel}: inline script");
 }
 
 #[test]
@@ -866,7 +878,10 @@ fn a_server_page_with_very_many_tools_is_paginated() {
         assert!(html.len() < 200_000, "{p}: {} bytes", html.len());
         assert!(html.contains("Page "), "{p} has a pager");
         let table = &html[html.find("id=\"tools\"").unwrap()..];
-        let mut here: Vec<String> = link.captures_iter(table).map(|c| c[1].to_string()).collect();
+        let mut here: Vec<String> = link
+            .captures_iter(table)
+            .map(|c| c[1].to_string())
+            .collect();
         here.dedup();
         seen.extend(here);
     }
@@ -880,4 +895,53 @@ fn a_server_page_with_very_many_tools_is_paginated() {
         serde_json::from_str(&read(out.path(), "servers/huge/badge.json")).unwrap();
     assert_eq!(badge["schemaVersion"], 1);
     assert!(badge["message"].as_str().unwrap().contains("450 tools"));
+}
+
+/// Every rule id and confidence badge on a tool page links to the method; every rule link
+/// has a page that counts the tools it fired on; the "wrong label?" link opens an issue on
+/// `--repo-url` carrying the verdict and an `overrides.yaml` entry the overrides loader reads.
+#[test]
+fn tool_pages_link_the_method_and_a_prefilled_wrong_label_issue() {
+    let (out, _) = build_fixture();
+    let out = out.path();
+    let html = read(out, "tools/jobs-server/send-report/index.html");
+    assert!(html.contains(r#"href="/method/#confidence""#));
+    let rule_link = Regex::new(r#"href="/method/rules/([a-z0-9-]+)/""#).unwrap();
+    let rules: Vec<String> = rule_link
+        .captures_iter(&html)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert!(!rules.is_empty(), "evidence rules link their pages");
+    for r in &rules {
+        let page = read(out, &format!("method/rules/{r}/index.html"));
+        assert!(
+            page.contains("send_report"),
+            "rule {r} lists the tool it fired on"
+        );
+    }
+    let method = read(out, "method/index.html");
+    assert!(method.contains(r#"id="confidence""#) && method.contains("Risk grading"));
+    let href = Regex::new(r#"class="wrong-label" href="([^"]+)""#).unwrap();
+    let href = href.captures(&html).unwrap()[1].replace("&amp;", "&");
+    let url = url::Url::parse(&href).unwrap();
+    assert_eq!(
+        url.as_str().split('?').next().unwrap(),
+        "https://github.com/toolrisk/toolrisk/issues/new"
+    );
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert!(q["title"].contains("send_report"));
+    let body = &q["body"];
+    assert!(body.contains("https://catalogue.example/tools/jobs-server/send-report/"));
+    let yaml = body
+        .split("```yaml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let filled = yaml.replace("FILL IN: why the rules are wrong", "It only drafts");
+    let o = toolrisk::classify::overrides::Overrides::parse("issue", &filled).unwrap();
+    assert_eq!(o.list.len(), 1);
+    assert_eq!(o.list[0].tool, "send_report");
+    assert_eq!(o.list[0].server, "jobs-server");
 }

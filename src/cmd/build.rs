@@ -23,6 +23,9 @@ pub struct Args {
     /// A folder of templates (and static/ files) that replace the built-in ones by name.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// The catalogue's repository: each tool page's "wrong label?" link opens an issue there.
+    #[arg(long, default_value = site::DEFAULT_REPO_URL, env = "TOOLRISK_REPO_URL")]
+    pub repo_url: String,
     /// A rules file to use instead of the built-in rules (as `check --rules`).
     #[arg(long)]
     pub rules: Option<PathBuf>,
@@ -39,6 +42,15 @@ impl Args {
                 self.base_url
             );
         }
+        let repo = url::Url::parse(&self.repo_url).map_err(|e| {
+            anyhow::anyhow!("--repo-url `{}` is not an absolute URL: {e}", self.repo_url)
+        })?;
+        if !matches!(repo.scheme(), "http" | "https") {
+            anyhow::bail!(
+                "--repo-url must be an http or https URL, got `{}`",
+                self.repo_url
+            );
+        }
         Ok(BuildOptions {
             catalogue: self.catalogue.clone(),
             out: self.out.clone(),
@@ -46,6 +58,7 @@ impl Args {
             templates: self.templates.clone(),
             retain_bytes: site::RETAIN_BYTES,
             rules: self.rules.clone(),
+            repo_url: self.repo_url.clone(),
         })
     }
 }

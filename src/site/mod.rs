@@ -39,7 +39,12 @@ pub struct BuildOptions {
     pub retain_bytes: u64,
     /// A rules file replacing the built-in rules (as `check --rules`).
     pub rules: Option<PathBuf>,
+    /// The catalogue's repository, where "wrong label?" links open an issue.
+    pub repo_url: String,
 }
+
+/// Where "wrong label?" links open an issue unless `--repo-url` says otherwise.
+pub const DEFAULT_REPO_URL: &str = "https://github.com/toolrisk/toolrisk";
 
 impl BuildOptions {
     /// The files besides the catalogue's servers whose content decides every page: the
@@ -79,6 +84,27 @@ pub struct ToolEntry {
     pub action: Action,
     /// Tools with the same key on other servers are "similar".
     pub key: String,
+    /// Its effects, one bit per `Effect::ALL` position (`effect_bits`).
+    pub effects: u16,
+    /// The rules its evidence cites, as positions in the classifier's rule list.
+    pub rules: Vec<u16>,
+}
+
+/// Effects as a bit set: bit `i` is `Effect::ALL[i]`.
+pub fn effect_bits(effects: &[crate::model::Effect]) -> u16 {
+    effects
+        .iter()
+        .filter_map(|e| crate::model::Effect::ALL.iter().position(|x| x == e))
+        .fold(0, |m, i| m | (1 << i))
+}
+
+impl ToolEntry {
+    pub fn has_effect(&self, e: crate::model::Effect) -> bool {
+        crate::model::Effect::ALL
+            .iter()
+            .position(|x| *x == e)
+            .is_some_and(|i| self.effects & (1 << i) != 0)
+    }
 }
 
 /// What listings and other pages need to know about a server.
@@ -121,6 +147,8 @@ pub struct Site {
     pub group_of: Vec<u32>,
     pub base_url: String,
     pub attacks: Vec<attacks::Attack>,
+    /// The catalogue's repository (`BuildOptions::repo_url`), without a trailing slash.
+    pub repo_url: String,
 }
 
 /// `Site::group_of` for a tool whose key no other tool has.
@@ -201,6 +229,13 @@ pub fn summarise(
         })
         .collect();
     let budget = std::sync::atomic::AtomicU64::new(0);
+    let rule_ids: HashMap<&str, u16> = classifier
+        .rules()
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i as u16))
+        .collect();
     let loaded: Vec<Result<Row, LoadError>> = jobs
         .into_par_iter()
         .map(|(path, cached)| {
@@ -217,7 +252,7 @@ pub fn summarise(
             }
             let server = load_server(&path)?;
             let cls = classifier.classify_server(&server);
-            let (mut entry, tools, history) = summarise_server(path, &server, &cls);
+            let (mut entry, tools, history) = summarise_server(path, &server, &cls, &rule_ids);
             entry.stamp = stamp.unwrap_or_default();
             let size = entry.stamp.0;
             let used = budget.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
@@ -296,6 +331,7 @@ pub fn summarise(
             group_of,
             base_url: base_url.trim_end_matches('/').to_string(),
             attacks: attacks::builtin()?,
+            repo_url: String::new(),
         },
         errors,
         histories,
@@ -360,6 +396,7 @@ fn summarise_server(
     file: PathBuf,
     server: &Server,
     cls: &[crate::model::Classification],
+    rule_ids: &HashMap<&str, u16>,
 ) -> (ServerEntry, Vec<ToolEntry>, Vec<HistoryEntry>) {
     let names: Vec<&str> = server.tools.iter().map(|t| t.name.as_str()).collect();
     let slugs = crate::slug::unique_slugs(&names);
@@ -378,6 +415,17 @@ fn summarise_server(
             access: c.access,
             action: c.policy.action,
             key: similarity_key(&t.name),
+            effects: effect_bits(&c.effects),
+            rules: {
+                let mut r: Vec<u16> = c
+                    .evidence
+                    .iter()
+                    .filter_map(|e| rule_ids.get(e.rule.as_str()).copied())
+                    .collect();
+                r.sort_unstable();
+                r.dedup();
+                r
+            },
         })
         .collect();
     let max_risk = tools.iter().map(|t| t.risk).max();
@@ -434,7 +482,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // The one classifier every command uses for this catalogue: rules and its overrides.
     let classifier = Classifier::for_catalogue(&opts.catalogue, opts.rules.as_deref())?;
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
-    let key = cache::key(&opts.base_url, &tpl, &opts.classifier_inputs());
+    let key = cache::key(
+        &format!("{}\n{}", opts.base_url, opts.repo_url),
+        &tpl,
+        &opts.classifier_inputs(),
+    );
     let mut old = cache::Cache::load(&opts.out, key);
     // The cache vouches for files this build is about to rewrite: if the build stops half way
     // (an error, a kill), the next one must not trust digests of files it did not finish.
@@ -445,7 +497,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     };
     phase("load cache");
     let Summary {
-        site,
+        mut site,
         errors,
         histories,
         parsed,
@@ -456,6 +508,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         &mut old,
         opts.retain_bytes,
     )?;
+    site.repo_url = opts.repo_url.trim_end_matches('/').to_string();
     phase("read catalogue");
     let out = output::Output::new(&opts.out)?;
     let pages = pages::render_all(&site, parsed, &classifier, &tpl, &out, &old, &mut new)
@@ -515,6 +568,8 @@ mod tests {
             access: Access::Read,
             action: Action::Allow,
             key: key.into(),
+            effects: 0,
+            rules: Vec::new(),
         }
     }
 

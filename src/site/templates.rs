@@ -15,6 +15,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("changes.html", include_str!("../../templates/changes.html")),
     ("search.html", include_str!("../../templates/search.html")),
     ("404.html", include_str!("../../templates/404.html")),
+    ("method.html", include_str!("../../templates/method.html")),
+    ("rule.html", include_str!("../../templates/rule.html")),
+    ("api.html", include_str!("../../templates/api.html")),
 ];
 
 /// Built-in static files, by path under the site root.

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The API's version (`/api/index.json`): raised when a field is removed or changes meaning.
+pub const VERSION: u32 = 1;
+
 /// `/api/index.json`.
 pub(crate) fn write_index(site: &Site, out: &Output, risks: &Value, classes: &Value) -> Result<()> {
     // API index: servers, not tools, so its size grows with servers only. Typed rather than
@@ -25,7 +28,7 @@ pub(crate) fn write_index(site: &Site, out: &Output, risks: &Value, classes: &Va
         servers: Vec<ApiServer<'a>>,
     }
     let index = ApiIndex {
-        version: 1,
+        version: VERSION,
         servers_count: site.servers.len(),
         tools_count: site.tools.len(),
         risks,

@@ -140,10 +140,11 @@ pub(crate) fn listing_digest(
 
 /// The digest of the sitemaps: a rebuild rewrites them only when a URL came or went, and
 /// hashing the slugs is far cheaper than formatting and comparing half a million URLs.
-pub(crate) fn sitemap_digest(site: &Site) -> u64 {
+pub(crate) fn sitemap_digest(site: &Site, rules: &[&str]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     site.base_url.hash(&mut h);
+    rules.hash(&mut h);
     for a in &site.attacks {
         a.id.hash(&mut h);
     }

@@ -6,6 +6,7 @@ mod api;
 mod digests;
 mod feeds;
 mod listings;
+pub mod method;
 mod other;
 mod server;
 mod sitemaps;
@@ -125,8 +126,15 @@ pub fn render_all(
     n += render_listings(site, &sigs, tpl, out, old, new)?;
     crate::site::timing("  listings", &mut last);
     n += render_misc(site, tpl, out)?;
+    n += method::render_method(site, classifier.rules(), tpl, out)?;
     crate::site::timing("  other pages", &mut last);
-    write_sitemaps(site, out, old, new)?;
+    let rule_ids: Vec<&str> = classifier
+        .rules()
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    write_sitemaps(site, &rule_ids, out, old, new)?;
     crate::site::timing("  sitemaps", &mut last);
     Ok(n)
 }

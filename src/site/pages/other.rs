@@ -41,7 +41,10 @@ pub(crate) fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<
     )?;
     let ctx = json!({"page": page(site, "Page not found", "There is no page at this address.", "/404.html")});
     out.write("404.html", tpl.render("404.html", &ctx)?.as_bytes())?;
-    n += 3;
+    let ctx = json!({"page": page(site, "The toolrisk JSON API", "Endpoints, fields and versioning of the static JSON API: every server, tool and classification.", "/api/"),
+                     "version": super::api::VERSION});
+    out.write("api/index.html", tpl.render("api.html", &ctx)?.as_bytes())?;
+    n += 4;
 
     // Attack patterns.
     let items: Vec<Value> = site
@@ -51,7 +54,7 @@ pub(crate) fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<
         .collect();
     let ctx = json!({"page": page(site, "Attack patterns", "Attack patterns that abuse MCP tools, and the gateway rules that blunt them.", "/attacks/"),
                      "heading": "Attack patterns", "intro": "Known ways attackers abuse the tools MCP servers give agents. Each tool page lists the patterns that apply to its kind of access.",
-                     "tabs": [], "tabs_label": "", "items": items, "kind": "servers", "pages": {"total": 1, "current": 1}});
+                     "tabs": [], "tabs_label": "", "items": items, "kind": "attacks", "pages": {"total": 1, "current": 1}});
     out.write(
         "attacks/index.html",
         tpl.render("list.html", &ctx)?.as_bytes(),
@@ -59,7 +62,20 @@ pub(crate) fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<
     n += 1;
     for a in &site.attacks {
         let path = format!("/attacks/{}/", a.id);
-        let ctx = json!({"page": page(site, &a.title, &a.summary, &path), "attack": a});
+        // The catalogued tools that give the access the pattern abuses.
+        let hits: Vec<u32> = if a.applies_to.all {
+            Vec::new()
+        } else {
+            (0..site.tools.len() as u32)
+                .filter(|&i| {
+                    let t = &site.tools[i as usize];
+                    a.applies_to(t.access, |e| t.has_effect(e))
+                })
+                .collect()
+        };
+        let ctx = json!({"page": page(site, &a.title, &a.summary, &path), "attack": a,
+                         "count": hits.len(), "tools": site.tools.len(),
+                         "sample": super::method::sample(site, hits)});
         out.write(
             &format!("attacks/{}/index.html", a.id),
             tpl.render("attack.html", &ctx)?.as_bytes(),

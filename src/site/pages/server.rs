@@ -6,7 +6,12 @@ use super::*;
 /// these per server in the output manifest instead of one line per file).
 pub fn server_files(slug: &str, tools: &[&str]) -> Vec<String> {
     let mut v = Vec::with_capacity(5 + 2 * tools.len());
-    for f in ["index.html", "policy.json", "claude-code.json", "badge.json"] {
+    for f in [
+        "index.html",
+        "policy.json",
+        "claude-code.json",
+        "badge.json",
+    ] {
         v.push(format!("servers/{slug}/{f}"));
     }
     for p in 2..=server_pages(tools.len()) {
@@ -47,7 +52,9 @@ pub(crate) fn capabilities(site: &Site, entries: &[ToolEntry], cls: &[Classifica
         ("code", "runs code or commands", |c| {
             c.access == Access::Execute || c.effects.contains(&Effect::Code)
         }),
-        ("money", "moves money", |c| c.effects.contains(&Effect::Financial)),
+        ("money", "moves money", |c| {
+            c.effects.contains(&Effect::Financial)
+        }),
         ("delete", "deletes or overwrites", |c| {
             c.effects.contains(&Effect::Destructive)
         }),
@@ -67,8 +74,10 @@ pub(crate) fn capabilities(site: &Site, entries: &[ToolEntry], cls: &[Classifica
             .take(5)
             .map(|&i| json!({"name": entries[i].name, "url": site.tool_url(&entries[i])}))
             .collect();
-        rows.push(json!({"key": key, "label": label, "count": hits.len(), "sample": sample,
-                         "more": hits.len().saturating_sub(5)}));
+        rows.push(
+            json!({"key": key, "label": label, "count": hits.len(), "sample": sample,
+                         "more": hits.len().saturating_sub(5)}),
+        );
     }
     let trifecta = has.contains("private") && has.contains("untrusted") && has.contains("send");
     json!({"rows": rows, "trifecta": trifecta})

@@ -5,14 +5,16 @@ use super::*;
 /// `sitemap.xml`, or a sitemap index of `sitemaps/<n>.xml` past `SITEMAP_MAX` URLs.
 pub(crate) fn write_sitemaps(
     site: &Site,
+    rules: &[&str],
     out: &Output,
     old: &Cache,
     new: &mut Cache,
 ) -> Result<()> {
-    let d = super::digests::sitemap_digest(site);
+    let d = super::digests::sitemap_digest(site, rules);
     const KEY: &str = "sitemap.xml";
     new.digests.insert(KEY.into(), d);
-    let count = 4
+    let count = 5
+        + rules.len()
         + Risk::ALL.len()
         + Class::ALL.len()
         + site.attacks.len()
@@ -39,6 +41,7 @@ pub(crate) fn write_sitemaps(
         "/servers/".into(),
         "/attacks/".into(),
         "/changes/".into(),
+        "/method/".into(),
     ];
     for r in Risk::ALL {
         urls.push(format!("/risk/{r}/"));
@@ -47,6 +50,7 @@ pub(crate) fn write_sitemaps(
         urls.push(format!("/class/{c}/"));
     }
     urls.extend(site.attacks.iter().map(|a| format!("/attacks/{}/", a.id)));
+    urls.extend(rules.iter().map(|r| super::method::rule_url(r)));
     urls.extend(site.servers.iter().map(|s| format!("/servers/{}/", s.slug)));
     urls.extend(site.tools.iter().map(|t| site.tool_url(t)));
     let file = |chunk: &[String]| {

@@ -207,6 +207,12 @@ pub(crate) struct ToolPage<'a> {
     faq: [Faq; 6],
     history: Vec<HistoryRow>,
     definition: String,
+    /// A new issue on the catalogue's repository, prefilled with the verdict and an
+    /// `overrides.yaml` entry to fill in.
+    wrong_label_url: String,
+    /// FAQ structured data (schema.org `FAQPage`), with `<`, `>` and `&` escaped so that no
+    /// crawled text can close the script element.
+    faq_jsonld: String,
 }
 
 #[derive(serde::Serialize)]
@@ -235,6 +241,7 @@ pub(crate) struct ClassView {
     rationale: String,
     evidence: Vec<EvidenceRow>,
     findings: Vec<FindingRow>,
+    per_argument: Vec<ArgumentRow>,
 }
 
 #[derive(serde::Serialize)]
@@ -247,7 +254,17 @@ pub(crate) struct SimilarRow<'a> {
 }
 
 #[derive(serde::Serialize)]
+pub(crate) struct ArgumentRow {
+    param: String,
+    value: String,
+    access: &'static str,
+    class: &'static str,
+}
+
+#[derive(serde::Serialize)]
 pub(crate) struct EvidenceRow {
+    /// The rule's page, when the rule is one of the rule set's (not an override).
+    rule_url: Option<String>,
     rule: String,
     signal: String,
     source: &'static str,
@@ -318,6 +335,8 @@ pub(crate) fn render_tool(
         .iter()
         .take(50)
         .map(|e| EvidenceRow {
+            rule_url: (e.rule != "override" && !e.rule.is_empty())
+                .then(|| super::method::rule_url(&e.rule)),
             rule: cell(&e.rule),
             signal: cell(&e.signal),
             source: e.source.as_str(),
@@ -472,6 +491,17 @@ pub(crate) fn render_tool(
             rationale: cell(&c.rationale),
             evidence,
             findings,
+            per_argument: c
+                .per_argument
+                .iter()
+                .take(MAX_PARAMS)
+                .map(|a| ArgumentRow {
+                    param: cell(&a.param),
+                    value: cell(&a.value),
+                    access: a.access.as_str(),
+                    class: a.class.as_str(),
+                })
+                .collect(),
         },
         verdict,
         params,
@@ -482,12 +512,73 @@ pub(crate) fn render_tool(
         claude_json,
         more_siblings: siblings_all.len() > MAX_SIBLINGS + 1,
         similar,
-        faq,
         history,
         definition,
+        wrong_label_url: wrong_label_url(site, server, &entry.slug, tool, c, &url),
+        faq_jsonld: faq_jsonld(&faq),
+        faq,
     };
     let mut ctx = tera::Context::from_serialize(&ctx).map_err(|e| anyhow!("tool.html: {e}"))?;
     ctx.insert_value("server", shared.server.clone());
     ctx.insert_value("siblings", tera::Value::from(siblings));
     tpl.render_context("tool.html", &ctx)
+}
+
+/// The "wrong label?" link: `<repo>/issues/new?title=…&body=…` (GitHub's prefilled-issue
+/// query parameters). The body carries the tool, the verdict and a ready `overrides.yaml`
+/// entry; names are JSON-quoted, which YAML reads as the same string.
+fn wrong_label_url(
+    site: &Site,
+    server: &Server,
+    slug: &str,
+    tool: &Tool,
+    c: &Classification,
+    page_url: &str,
+) -> String {
+    let q = |s: &str| serde_json::to_string(&cell(s)).unwrap_or_default();
+    let title = format!(
+        "Wrong label: {} on {}",
+        cell(&tool.name),
+        cell(&server.name)
+    );
+    let body = format!(
+        "The label of `{tool}` on `{server}` looks wrong.\n\n\
+         Page: {page}\n\
+         Verdict: {access} access, class {class}, risk {risk}, policy {action}, {conf} confidence\n\n\
+         What it really does (and why):\n\n\n\
+         The override to add to `catalogue/overrides.yaml` (keep the fields you change):\n\n\
+         ```yaml\noverrides:\n- server: {qs}\n  tool: {qt}\n  reason: \"FILL IN: why the rules are wrong\"\n  access: {access}\n  risk: {risk}\n  action: {action}\n```\n",
+        tool = cell(&tool.name),
+        server = cell(&server.id),
+        page = site.abs(page_url),
+        access = c.access.as_str(),
+        class = c.class.as_str(),
+        risk = c.risk.as_str(),
+        action = c.policy.action.as_str(),
+        conf = c.confidence.as_str(),
+        qs = q(slug),
+        qt = serde_json::to_string(crate::text::truncate_at_char(&tool.name, 300)).unwrap_or_default(),
+    );
+    match url::Url::parse(&format!("{}/issues/new", site.repo_url)) {
+        Ok(mut u) => {
+            u.query_pairs_mut()
+                .append_pair("title", &title)
+                .append_pair("body", &body);
+            u.to_string()
+        }
+        Err(_) => format!("{}/issues", site.repo_url),
+    }
+}
+
+fn faq_jsonld(faq: &[Faq]) -> String {
+    let v = json!({
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": faq.iter().map(|f| json!({"@type": "Question", "name": f.q,
+            "acceptedAnswer": {"@type": "Answer", "text": f.a}})).collect::<Vec<_>>(),
+    });
+    v.to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }

@@ -602,7 +602,11 @@ fn a_missing_catalogue_is_an_error_that_says_what_to_do() {
 fn http_get(addr: std::net::SocketAddr, target: &str) -> (String, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
@@ -621,7 +625,9 @@ fn serve_answers_pages_and_refuses_to_leave_the_folder() {
     let (head, body) = http_get(addr, "/tools/sktime-mcp/check-job-status/");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.contains("text/html"));
-    assert!(head.contains("Content-Security-Policy: default-src 'self'"));
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("content-security-policy: default-src 'self'"));
     assert!(body.contains("check_job_status"));
     let (head, body) = http_get(addr, "/search/meta.json?x=1");
     assert!(head.contains("application/json"), "{head}");
@@ -944,4 +950,86 @@ fn tool_pages_link_the_method_and_a_prefilled_wrong_label_issue() {
     assert_eq!(o.list.len(), 1);
     assert_eq!(o.list[0].tool, "send_report");
     assert_eq!(o.list[0].server, "jobs-server");
+}
+
+fn http_raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = s.write_all(request);
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// `serve` caps the request line and the headers: past `MAX_HEAD` bytes or `MAX_HEADERS`
+/// headers it answers 431 (or 414 for a long target) instead of reading on, and a request
+/// just under the cap is still served.
+#[test]
+fn serve_caps_the_request_line_and_header_size() {
+    use toolrisk::site::serve::{MAX_HEAD, MAX_HEADERS};
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(&fixture("catalogue"), out.path())).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let root = out.path().to_path_buf();
+    std::thread::spawn(move || toolrisk::site::serve::serve_dir(listener, root));
+    let long_line = format!(
+        "GET /?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(MAX_HEAD * 2)
+    );
+    let r = http_raw(addr, long_line.as_bytes());
+    assert!(
+        r.starts_with("HTTP/1.1 431") || r.starts_with("HTTP/1.1 414"),
+        "long request line: {}",
+        &r[..r.len().min(80)]
+    );
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(MAX_HEAD * 2)
+    );
+    let r = http_raw(addr, big_header.as_bytes());
+    assert!(
+        r.starts_with("HTTP/1.1 431"),
+        "big header: {}",
+        &r[..r.len().min(80)]
+    );
+    let mut many = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..MAX_HEADERS + 10 {
+        many.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let r = http_raw(addr, many.as_bytes());
+    assert!(
+        r.starts_with("HTTP/1.1 431"),
+        "many headers: {}",
+        &r[..r.len().min(80)]
+    );
+    let ok = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Fine: {}\r\nConnection: close\r\n\r\n",
+        "c".repeat(MAX_HEAD / 2)
+    );
+    let r = http_raw(addr, ok.as_bytes());
+    assert!(r.starts_with("HTTP/1.1 200"), "{}", &r[..r.len().min(80)]);
+    // Only GET and HEAD.
+    let r = http_raw(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert!(r.starts_with("HTTP/1.1 405"), "{r}");
+}
+
+/// `serve` checks its port before it builds: a taken port is reported at once, not after
+/// (here: instead of) a build.
+#[test]
+fn serve_checks_its_port_before_building() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = tempfile::tempdir().unwrap();
+    let missing = out.path().join("no-catalogue-here");
+    let err =
+        toolrisk::site::serve::serve(&opts(&missing, &out.path().join("site")), port).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("cannot listen on 127.0.0.1"), "{msg}");
+    assert!(!out.path().join("site").exists(), "nothing was built");
 }

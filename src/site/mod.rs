@@ -88,6 +88,9 @@ pub struct ToolEntry {
     pub effects: u16,
     /// The rules its evidence cites, as positions in the classifier's rule list.
     pub rules: Vec<u16>,
+    /// Its search terms (`index::text`, the tokeniser `toolrisk query` uses): those of its
+    /// name, a tab, those of its title and description.
+    pub words: String,
 }
 
 /// Effects as a bit set: bit `i` is `Effect::ALL[i]`.
@@ -126,6 +129,8 @@ pub struct ServerEntry {
     pub last_crawl: Option<String>,
     /// Size and mtime of the file when it was read.
     pub stamp: (u64, i128),
+    /// Search terms of its name and id, space-separated.
+    pub terms: String,
 }
 
 /// A definition change, for `/changes/` and the feed.
@@ -416,6 +421,12 @@ fn summarise_server(
             action: c.policy.action,
             key: similarity_key(&t.name),
             effects: effect_bits(&c.effects),
+            words: {
+                use crate::index::text::{description_terms, index_terms};
+                let mut d = t.title.as_deref().map(index_terms).unwrap_or_default();
+                d.extend(description_terms(t.description.as_deref().unwrap_or("")));
+                format!("{}\t{}", index_terms(&t.name).join(" "), d.join(" "))
+            },
             rules: {
                 let mut r: Vec<u16> = c
                     .evidence
@@ -453,6 +464,12 @@ fn summarise_server(
             .clone()
             .or_else(|| server.crawl.last_attempt.clone()),
         stamp: (0, 0),
+        terms: {
+            let mut t = crate::index::text::index_terms(&server.name);
+            t.extend(crate::index::text::index_terms(&server.id));
+            t.dedup();
+            t.join(" ")
+        },
     };
     (entry, tools, hist)
 }
@@ -570,6 +587,7 @@ mod tests {
             key: key.into(),
             effects: 0,
             rules: Vec::new(),
+            words: String::new(),
         }
     }
 

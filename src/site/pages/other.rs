@@ -34,7 +34,8 @@ pub(crate) fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<
                      "changes": change_rows.iter().take(10).collect::<Vec<_>>()});
     out.write("index.html", tpl.render("home.html", &ctx)?.as_bytes())?;
     let ctx = json!({"page": page(site, "Search MCP tools", "Search every catalogued MCP tool and server by name or description, filtered by class and risk.", "/search/"),
-                     "risks": risks, "classes": classes});
+                     "risks": risks, "classes": classes,
+                     "effects": crate::model::Effect::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>()});
     out.write(
         "search/index.html",
         tpl.render("search.html", &ctx)?.as_bytes(),

@@ -1033,3 +1033,80 @@ fn serve_checks_its_port_before_building() {
     assert!(msg.contains("cannot listen on 127.0.0.1"), "{msg}");
     assert!(!out.path().join("site").exists(), "nothing was built");
 }
+
+/// Every file of a built site, by path, with its bytes (the build's own bookkeeping aside).
+fn site_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    files(out)
+        .into_keys()
+        .filter(|rel| !rel.starts_with(".toolrisk-"))
+        .map(|rel| {
+            let b = std::fs::read(out.join(&rel)).unwrap();
+            (rel, b)
+        })
+        .collect()
+}
+
+/// After each kind of change (a description, a server renamed that other servers' pages
+/// list as similar, a tool added with a name other servers share, a server removed, an
+/// override, a history entry), the incremental rebuild equals a fresh build byte for byte.
+#[test]
+fn incremental_build_equals_fresh_build_after_every_kind_of_change() {
+    let cat = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("catalogue"), cat.path());
+    std::fs::remove_file(cat.path().join("servers/broken.yaml")).unwrap();
+    synthetic(cat.path(), 4);
+    let catalogue = toolrisk::catalogue::Catalogue::new(cat.path());
+    let inc = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), inc.path())).unwrap();
+    let check = |what: &str| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        build(&opts(cat.path(), inc.path())).unwrap();
+        let fresh = tempfile::tempdir().unwrap();
+        build(&opts(cat.path(), fresh.path())).unwrap();
+        let (a, b) = (site_bytes(inc.path()), site_bytes(fresh.path()));
+        let a_keys: Vec<&String> = a.keys().collect();
+        let b_keys: Vec<&String> = b.keys().collect();
+        assert_eq!(a_keys, b_keys, "{what}: the same files");
+        for (rel, bytes) in &a {
+            assert!(bytes == &b[rel], "{what}: {rel} differs from a fresh build");
+        }
+    };
+    let mut s = catalogue.find("s0001").unwrap();
+    s.tools[0].description = Some("Fetches one item by its id, quickly.".into());
+    catalogue.write(&s).unwrap();
+    check("a description changed");
+
+    let mut s = catalogue.find("s0002").unwrap();
+    s.name = "Renamed Service".into();
+    catalogue.write(&s).unwrap();
+    check("a server renamed");
+
+    let mut jobs = catalogue.find("jobs-server").unwrap();
+    jobs.tools.push(Tool {
+        name: "delete_item".into(),
+        description: Some("Deletes an item for good.".into()),
+        ..Tool::default()
+    });
+    catalogue.write(&jobs).unwrap();
+    check("a tool added that other servers have too");
+
+    std::fs::remove_file(cat.path().join("servers/s0003.yaml")).unwrap();
+    check("a server removed");
+
+    std::fs::write(
+        cat.path().join("overrides.yaml"),
+        "overrides:\n- server: s0000\n  tool: search\n  reason: reviewed\n  risk: high\n",
+    )
+    .unwrap();
+    check("an override added");
+
+    let mut s = catalogue.find("s0000").unwrap();
+    s.history.push(toolrisk::model::HistoryEntry {
+        at: "2026-11-30T00:00:00Z".into(),
+        tool: "get_item".into(),
+        change: "description_changed".into(),
+        ..Default::default()
+    });
+    catalogue.write(&s).unwrap();
+    check("a history entry");
+}

@@ -678,6 +678,28 @@ async fn analyst_features_work_in_the_browser() {
             || href.contains("overrides.yaml".replace('.', "%2E").as_str())
     );
 
+    // The compare page, reached from a server page.
+    d.goto(&format!("{base}/servers/jobs-server/")).await;
+    let link = d
+        .js("return document.querySelector('a[href^=\"/compare/\"]').getAttribute('href')")
+        .await;
+    d.goto(&format!("{base}{},mailer", link.as_str().unwrap()))
+        .await;
+    wait_for(
+        &d,
+        "return document.querySelectorAll('table.compare thead th').length === 3",
+    )
+    .await;
+    let cells = d.js("return Array.from(document.querySelectorAll('table.compare tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))").await;
+    let rows = cells.as_array().unwrap();
+    assert_eq!(rows[0], json!(["Tools", "2", "130"]), "{cells}");
+    assert!(
+        rows.iter().any(
+            |r| r[0] == "It deletes or overwrites" && r[2].as_str().unwrap().starts_with("yes")
+        ),
+        "{cells}"
+    );
+
     // Accessibility: no serious or critical axe-core violations.
     let axe_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");

@@ -45,7 +45,12 @@ pub(crate) fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<
     let ctx = json!({"page": page(site, "The toolrisk JSON API", "Endpoints, fields and versioning of the static JSON API: every server, tool and classification.", "/api/"),
                      "version": super::api::VERSION});
     out.write("api/index.html", tpl.render("api.html", &ctx)?.as_bytes())?;
-    n += 4;
+    let ctx = json!({"page": page(site, "Compare MCP servers", "Two to four MCP servers side by side: what each can do, highest risk, tools per class.", "/compare/")});
+    out.write(
+        "compare/index.html",
+        tpl.render("compare.html", &ctx)?.as_bytes(),
+    )?;
+    n += 5;
 
     // Attack patterns.
     let items: Vec<Value> = site

@@ -278,6 +278,7 @@ fn assert_safe_html(rel: &str, html: &str) {
         "h5",
         "h6",
     ];
+    let external = Regex::new(r#"href="https?://"#).unwrap();
     for cap in tag.captures_iter(html) {
         let name = cap[1].to_ascii_lowercase();
         assert!(
@@ -320,7 +321,6 @@ fn assert_safe_html(rel: &str, html: &str) {
                 );
             }
         }
-        let external = Regex::new(r#"href="https?://"#).unwrap();
         if name == "a" && external.is_match(attrs) && !attrs.contains("catalogue.example") {
             assert!(
                 attrs.contains("rel=\"nofollow noopener"),

@@ -28,14 +28,14 @@ pub fn term(word: &str) -> Option<String> {
     if n < 2 || STOP.contains(&w.as_str()) {
         return None;
     }
+    let plural_es = w.ends_with("es") && !["aes", "ees", "oes"].iter().any(|e| w.ends_with(e));
+    let plural_s = w.ends_with('s') && !w.ends_with("us") && !w.ends_with("ss");
     let w = if n < 4 {
         w
     } else if w.ends_with("ies") && !w.ends_with("eies") && !w.ends_with("aies") {
         format!("{}y", &w[..w.len() - 3])
-    } else if w.ends_with("es") && !(w.ends_with("aes") || w.ends_with("ees") || w.ends_with("oes"))
-    {
-        w[..w.len() - 1].to_string()
-    } else if w.ends_with('s') && !(w.ends_with("us") || w.ends_with("ss")) {
+    } else if plural_es || plural_s {
+        // `-es` → `-e` and `-s` → nothing both take the last letter off.
         w[..w.len() - 1].to_string()
     } else {
         w

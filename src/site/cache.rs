@@ -333,6 +333,7 @@ mod tests {
                 max_risk: None,
                 last_crawl: None,
                 stamp: (i as u64, i as i128),
+                terms: format!("server s{i}"),
             })
             .collect();
         let refs = refs_of(&entries);

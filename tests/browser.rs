@@ -261,6 +261,8 @@ fn build_to(catalogue: &Path, out: &Path, base: &str) {
         base_url: base.to_string(),
         templates: None,
         retain_bytes: toolrisk::site::RETAIN_BYTES,
+        rules: None,
+        repo_url: toolrisk::site::DEFAULT_REPO_URL.into(),
     })
     .unwrap();
 }
@@ -429,7 +431,8 @@ async fn browser_renders_searches_and_contains_hostile_text() {
             assert!(!leaves(&u, &hbase), "{path} requested {u}");
         }
         let scripts = d
-            .js("return Array.from(document.scripts).map(s => s.getAttribute('src'))")
+            // Data blocks (FAQ structured data) never run; every other script is ours.
+            .js("return Array.from(document.scripts).filter(s => s.type !== 'application/ld+json').map(s => s.getAttribute('src'))")
             .await;
         for s in scripts.as_array().cloned().unwrap_or_default() {
             assert!(
@@ -470,4 +473,304 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The fixture catalogue plus a server with 130 mail tools, so that search has pages.
+fn analyst_catalogue(dir: &Path) {
+    copy_dir(&fixture("catalogue"), dir);
+    std::fs::remove_file(dir.join("servers/broken.yaml")).unwrap();
+    let tools = (0..130)
+        .map(|i| toolrisk::model::Tool {
+            name: format!("send_email_{i:03}"),
+            description: Some(if i % 2 == 0 {
+                "Sends an email to any address.".to_string()
+            } else {
+                "Deletes emails from the mailbox for good.".to_string()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    toolrisk::catalogue::Catalogue::new(dir)
+        .write(&toolrisk::model::Server {
+            id: "example/mailer".into(),
+            slug: "mailer".into(),
+            name: "Mailer".into(),
+            tools,
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+/// Waits for the search page to settle and returns every match as (server slug, tool name),
+/// servers left out, read from the page's own ranking and doc files.
+async fn browser_matches(d: &Driver) -> Vec<(String, String)> {
+    wait_for(d, "var s = document.getElementById('search-status').textContent; return s && s !== 'Searching…' ? s : null").await;
+    let v = d
+        .s(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": "var done = arguments[arguments.length - 1];\
+                var ids = window.toolriskSearch.results();\
+                fetch('/search/meta.json').then(r => r.json()).then(function (m) {\
+                  var chunks = Array.from(new Set(ids.map(i => Math.floor(i / m.chunk))));\
+                  return Promise.all(chunks.map(c => fetch('/search/docs/' + c + '.json').then(r => r.json()))).then(function (all) {\
+                    var by = {}; chunks.forEach((c, k) => by[c] = all[k]);\
+                    done(ids.map(i => by[Math.floor(i / m.chunk)][i % m.chunk]).filter(x => x[4] !== 'server').map(x => [x[3].split('/')[2], x[0]]));\
+                  });\
+                });", "args": []})),
+        )
+        .await;
+    let mut out: Vec<(String, String)> = serde_json::from_value(v).unwrap();
+    out.sort();
+    out
+}
+
+/// What the page's scripts add: sortable and filterable tables, search pages and filters
+/// that agree with `toolrisk query`, the wrong-label link, live reload under `serve`, and no
+/// serious or critical axe-core violation on the main kinds of page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyst_features_work_in_the_browser() {
+    let work = tempfile::tempdir().unwrap();
+    let cat = work.path().join("catalogue");
+    analyst_catalogue(&cat);
+    let site_dir = work.path().join("site");
+    let base = serve(site_dir.clone());
+    build_to(&cat, &site_dir, &base);
+    let d = Driver::start().await;
+
+    // Sorting: the risk column of the server page, both ways; filtering as you type.
+    d.goto(&format!("{base}/servers/jobs-server/")).await;
+    let risks = "return Array.from(document.querySelectorAll('table.tools tbody tr')).filter(r => !r.hidden).map(r => r.cells[2].textContent.trim())";
+    let order = |v: &Value| -> Vec<u8> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| match r.as_str().unwrap() {
+                "low" => 0,
+                "medium" => 1,
+                "high" => 2,
+                _ => 3,
+            })
+            .collect()
+    };
+    d.js("document.querySelectorAll('table.tools thead button.sort')[2].click()")
+        .await;
+    let up = order(&d.js(risks).await);
+    assert!(
+        up.windows(2).all(|w| w[0] <= w[1]) && up.len() >= 2,
+        "{up:?}"
+    );
+    d.js("document.querySelectorAll('table.tools thead button.sort')[2].click()")
+        .await;
+    let down = order(&d.js(risks).await);
+    assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+    d.js("var f = document.querySelector('input.table-filter'); f.value = 'report'; f.dispatchEvent(new Event('input'))").await;
+    let shown = d.js("return Array.from(document.querySelectorAll('table.tools tbody tr')).filter(r => !r.hidden).map(r => r.cells[0].textContent.trim())").await;
+    assert_eq!(shown, json!(["send_report"]));
+
+    // Search: every match, 50 a page; filters; and the same matches as `toolrisk query`.
+    d.goto(&format!("{base}/search/?q=email")).await;
+    wait_for(
+        &d,
+        "return document.getElementById('search-pager').hidden === false",
+    )
+    .await;
+    let first_page = d
+        .js("return document.querySelectorAll('#search-results li').length")
+        .await;
+    assert_eq!(first_page, 50);
+    d.js("document.getElementById('search-next').click()").await;
+    wait_for(&d, "return location.search.indexOf('page=2') >= 0 && document.querySelectorAll('#search-results li').length === 50").await;
+    let status = d
+        .js("return document.getElementById('search-status').textContent")
+        .await;
+    assert!(status.as_str().unwrap().contains("51–100"), "{status}");
+    let ix = toolrisk::index::Index::open(&toolrisk::catalogue::Catalogue::new(&cat)).unwrap();
+    use toolrisk::index::{Query, RiskFilter};
+    use toolrisk::model::{Class, Effect, Risk};
+    let cases: Vec<(&str, &str, Query)> = vec![
+        ("send email", "", Query::default()),
+        ("emails", "", Query::default()),
+        ("job status", "", Query::default()),
+        ("checkJobStatus", "", Query::default()),
+        ("report", "", Query::default()),
+        ("mailbox good", "", Query::default()),
+        (
+            "email",
+            "&class=destructive",
+            Query {
+                class: Some(Class::Destructive),
+                ..Query::default()
+            },
+        ),
+        (
+            "email",
+            "&risk=high%2B",
+            Query {
+                risk: Some(RiskFilter::AtLeast(Risk::High)),
+                ..Query::default()
+            },
+        ),
+        (
+            "email",
+            "&effect=send",
+            Query {
+                effect: Some(Effect::Send),
+                ..Query::default()
+            },
+        ),
+        (
+            "send",
+            "&server=jobs-server",
+            Query {
+                server: Some("jobs-server".into()),
+                ..Query::default()
+            },
+        ),
+    ];
+    for (text, filters, mut q) in cases {
+        q.text = Some(text.to_string());
+        q.limit = 0;
+        let mut want: Vec<(String, String)> = ix
+            .search(&q)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.server, h.tool))
+            .collect();
+        want.sort();
+        d.goto(&format!(
+            "{base}/search/?q={}{filters}",
+            text.replace(' ', "+")
+        ))
+        .await;
+        let got = browser_matches(&d).await;
+        assert_eq!(got, want, "query {text:?} {filters}");
+        assert!(
+            !want.is_empty() || text == "report",
+            "{text} {filters} should find something"
+        );
+    }
+
+    // The wrong-label link opens a prefilled issue on the catalogue's repository.
+    d.goto(&format!("{base}/tools/jobs-server/send-report/"))
+        .await;
+    let href = d
+        .js("return document.querySelector('a.wrong-label').href")
+        .await;
+    let href = href.as_str().unwrap();
+    assert!(
+        href.starts_with("https://github.com/toolrisk/toolrisk/issues/new?title="),
+        "{href}"
+    );
+    assert!(
+        href.contains("overrides.yaml")
+            || href.contains("overrides.yaml".replace('.', "%2E").as_str())
+    );
+
+    // The compare page, reached from a server page.
+    d.goto(&format!("{base}/servers/jobs-server/")).await;
+    let link = d
+        .js("return document.querySelector('a[href^=\"/compare/\"]').getAttribute('href')")
+        .await;
+    d.goto(&format!("{base}{},mailer", link.as_str().unwrap()))
+        .await;
+    wait_for(
+        &d,
+        "return document.querySelectorAll('table.compare thead th').length === 3",
+    )
+    .await;
+    let cells = d.js("return Array.from(document.querySelectorAll('table.compare tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))").await;
+    let rows = cells.as_array().unwrap();
+    assert_eq!(rows[0], json!(["Tools", "2", "130"]), "{cells}");
+    assert!(
+        rows.iter().any(
+            |r| r[0] == "It deletes or overwrites" && r[2].as_str().unwrap().starts_with("yes")
+        ),
+        "{cells}"
+    );
+
+    // Accessibility: no serious or critical axe-core violations.
+    let axe_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run scripts/setup.d/site.sh",
+            axe_path.display()
+        )
+    });
+    for path in [
+        "/",
+        "/servers/jobs-server/",
+        "/tools/jobs-server/send-report/",
+        "/search/?q=email",
+        "/method/",
+    ] {
+        d.goto(&format!("{base}{path}")).await;
+        d.js(&format!("{axe}\n;return true")).await;
+        let v = d
+            .s("POST", "/execute/async", Some(json!({"script": "var done = arguments[arguments.length - 1];\
+                axe.run(document, {resultTypes: ['violations']}).then(function (r) {\
+                  done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                    .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')));\
+                }, function (e) { done(['axe failed: ' + e]); });", "args": []})))
+            .await;
+        assert_eq!(v, json!([]), "{path}: axe-core violations");
+    }
+
+    // Live reload: `serve` rebuilds on a catalogue change and the open page reloads.
+    let port = free_port();
+    let live_out = work.path().join("live");
+    let live_cat = work.path().join("live-cat");
+    copy_dir(&cat, &live_cat);
+    let mut opts = BuildOptions {
+        catalogue: live_cat.clone(),
+        out: live_out,
+        base_url: format!("http://127.0.0.1:{port}"),
+        templates: None,
+        retain_bytes: toolrisk::site::RETAIN_BYTES,
+        rules: None,
+        repo_url: toolrisk::site::DEFAULT_REPO_URL.into(),
+    };
+    opts.retain_bytes = 0;
+    std::thread::spawn(move || toolrisk::site::serve::serve(&opts, port));
+    let live = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{live}/")).await.is_err() {
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    d.goto(&format!("{live}/tools/jobs-server/send-report/"))
+        .await;
+    wait_for(
+        &d,
+        "return document.querySelector('script[src=\"/__toolrisk/live.js\"]') !== null",
+    )
+    .await;
+    d.js("window.__before_reload = 1").await;
+    // Give the page's first live request time to be waiting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let file = live_cat.join("servers/jobs-server.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "Email a job report to a recipient.",
+            "Email a weekly digest to a recipient.",
+        ),
+    )
+    .unwrap();
+    wait_for(&d, "return window.__before_reload === undefined && document.body.innerText.indexOf('weekly digest') >= 0").await;
+    d.s("DELETE", "", None).await;
 }

@@ -20,6 +20,8 @@ fn opts(catalogue: &Path, out: &Path) -> BuildOptions {
         base_url: "https://catalogue.example".into(),
         templates: None,
         retain_bytes: toolrisk::site::RETAIN_BYTES,
+        rules: None,
+        repo_url: toolrisk::site::DEFAULT_REPO_URL.into(),
     }
 }
 
@@ -276,6 +278,7 @@ fn assert_safe_html(rel: &str, html: &str) {
         "h5",
         "h6",
     ];
+    let external = Regex::new(r#"href="https?://"#).unwrap();
     for cap in tag.captures_iter(html) {
         let name = cap[1].to_ascii_lowercase();
         assert!(
@@ -311,21 +314,31 @@ fn assert_safe_html(rel: &str, html: &str) {
             }
             if name == "script" {
                 assert!(
-                    key == "src" || key == "defer",
+                    key == "src"
+                        || key == "defer"
+                        || (key == "type" && a[2].trim() == "application/ld+json"),
                     "{rel}: inline script attribute {key}"
                 );
             }
         }
-        if name == "a" && attrs.contains("http") && !attrs.contains("catalogue.example") {
+        if name == "a" && external.is_match(attrs) && !attrs.contains("catalogue.example") {
             assert!(
                 attrs.contains("rel=\"nofollow noopener"),
                 "{rel}: external link without rel: {attrs}"
             );
         }
     }
-    // No script element has a body: scripts only load our own files.
+    // No script element has a body: scripts only load our own files. The one data block,
+    // FAQ structured data, is JSON with no `<` in it (so nothing can close it early).
+    let data = Regex::new(r#"(?s)<script type="application/ld\+json">(.*?)</script>"#).unwrap();
+    for block in data.captures_iter(html) {
+        assert!(!block[1].contains('<'), "{rel}: `<` in structured data");
+        serde_json::from_str::<serde_json::Value>(&block[1])
+            .unwrap_or_else(|e| panic!("{rel}: structured data is not JSON: {e}"));
+    }
+    let without_data = data.replace_all(html, "");
     let inline = Regex::new(r"(?s)<script[^>]*>\s*[^<\s]").unwrap();
-    assert!(!inline.is_match(html), "{rel}: inline script");
+    assert!(!inline.is_match(&without_data), "{rel}: inline script");
 }
 
 #[test]
@@ -589,7 +602,11 @@ fn a_missing_catalogue_is_an_error_that_says_what_to_do() {
 fn http_get(addr: std::net::SocketAddr, target: &str) -> (String, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
@@ -608,7 +625,9 @@ fn serve_answers_pages_and_refuses_to_leave_the_folder() {
     let (head, body) = http_get(addr, "/tools/sktime-mcp/check-job-status/");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.contains("text/html"));
-    assert!(head.contains("Content-Security-Policy: default-src 'self'"));
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("content-security-policy: default-src 'self'"));
     assert!(body.contains("check_job_status"));
     let (head, body) = http_get(addr, "/search/meta.json?x=1");
     assert!(head.contains("application/json"), "{head}");
@@ -723,4 +742,371 @@ fn search_index_rebuilt_from_digests_equals_a_fresh_build() {
     build(&opts(cat.path(), out.path())).unwrap();
     let grown = same_as_fresh("added servers");
     assert!(grown.contains_key("search/docs/2.json"));
+}
+
+/// The site uses the same classifier as every other command: the catalogue's
+/// `overrides.yaml` decides the tool page, the server's policy files and the search index,
+/// and adding it rebuilds what it changes (it is part of the build cache key).
+#[test]
+fn catalogue_overrides_reach_the_page_the_policy_files_and_the_search_index() {
+    let cat = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("catalogue"), cat.path());
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let page = "tools/jobs-server/check-job-status/index.html";
+    assert!(!read(out.path(), page).contains("Reviewed: polling leaks queue names"));
+    std::fs::write(
+        cat.path().join("overrides.yaml"),
+        "overrides:\n- server: jobs-server\n  tool: check_job_status\n  reason: 'Reviewed: polling leaks queue names'\n  risk: critical\n  action: deny\n",
+    )
+    .unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let html = read(out.path(), page);
+    assert!(
+        html.contains("Reviewed: polling leaks queue names"),
+        "the reason is shown"
+    );
+    assert!(
+        html.contains("risk-critical"),
+        "the overridden risk is shown"
+    );
+    let policy: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "servers/jobs-server/policy.json")).unwrap();
+    let rule = policy.to_string();
+    assert!(
+        rule.contains("check_job_status") && rule.contains("deny"),
+        "the server policy denies the tool: {rule}"
+    );
+    let claude = read(out.path(), "servers/jobs-server/claude-code.json");
+    let claude: serde_json::Value = serde_json::from_str(&claude).unwrap();
+    let deny = claude["permissions"]["deny"].to_string();
+    assert!(deny.contains("check_job_status"), "{claude}");
+    // The search index: the posting of `check_job_status` carries risk critical (3).
+    let shard: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "search/terms/ch.json")).unwrap();
+    let docs: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "search/docs/0.json")).unwrap();
+    let risk_of = |name: &str| {
+        shard["check"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .find(|c| docs[((c / 4 / 6) / 3) as usize][0] == name)
+            .map(|c| c % 4)
+    };
+    assert_eq!(risk_of("check_job_status"), Some(3));
+    let doc = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d[0] == "check_job_status")
+        .unwrap();
+    assert_eq!(doc[5], "critical");
+}
+
+/// The Atom feed and sitemap parse as XML whatever the names and changes hold: markup,
+/// entities, CDATA ends, NUL, escape and other control characters, U+FFFE, bidi and tags.
+#[test]
+fn atom_feed_stays_well_formed_xml_whatever_the_names_contain() {
+    let cat = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cat.path().join("servers")).unwrap();
+    std::fs::write(
+        cat.path().join("servers/odd.yaml"),
+        r#"id: "odd\u0001<&>"
+slug: odd
+name: "Odd ]]> & <b>\e\0\uFFFE\u202E\U000E0041 server"
+tools:
+- name: "get_]]>&amp;\e\x08\uFFFF"
+  description: "x"
+history:
+- at: "2026-11-22T00:00:00Z\u0007"
+  tool: "get_]]>&amp;\e\x08\uFFFF"
+  change: "description_changed<![CDATA[ \0 ]]> \"'"
+"#,
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = build(&opts(cat.path(), out.path())).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let feed = read(out.path(), "changes/atom.xml");
+    let doc = roxmltree::Document::parse(&feed).unwrap_or_else(|e| panic!("{e}\n{feed}"));
+    let entries: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("entry"))
+        .collect();
+    assert_eq!(entries.len(), 1);
+    let title = entries[0]
+        .children()
+        .find(|n| n.has_tag_name("title"))
+        .and_then(|n| n.text())
+        .unwrap();
+    assert!(title.contains("get_]]>&amp;"), "{title}");
+    assert!(!title.contains('\u{1b}') && !title.contains('\u{FFFF}'));
+    let sitemap = read(out.path(), "sitemap.xml");
+    roxmltree::Document::parse(&sitemap).unwrap();
+}
+
+/// A server with very many tools gets `/servers/<slug>/page/N/` pages: every page stays
+/// under 200 KB, every tool is listed on exactly one page, and the summary of what the
+/// server can do counts all of them.
+#[test]
+fn a_server_page_with_very_many_tools_is_paginated() {
+    let cat = tempfile::tempdir().unwrap();
+    let long = "Deletes the record and sends a notice. ".repeat(20);
+    let tools = (0..450)
+        .map(|i| Tool {
+            name: format!("delete_record_{i:03}"),
+            description: Some(long.clone()),
+            ..Tool::default()
+        })
+        .collect();
+    toolrisk::catalogue::Catalogue::new(cat.path())
+        .write(&Server {
+            id: "example/huge".into(),
+            slug: "huge".into(),
+            name: "Huge".into(),
+            tools,
+            ..Server::default()
+        })
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let pages = [
+        "servers/huge/index.html",
+        "servers/huge/page/2/index.html",
+        "servers/huge/page/3/index.html",
+    ];
+    let mut seen = Vec::new();
+    let link = Regex::new(r#"href="/tools/huge/(delete-record-\d+)/""#).unwrap();
+    for p in pages {
+        let html = read(out.path(), p);
+        assert!(html.len() < 200_000, "{p}: {} bytes", html.len());
+        assert!(html.contains("Page "), "{p} has a pager");
+        let table = &html[html.find("id=\"tools\"").unwrap()..];
+        let mut here: Vec<String> = link
+            .captures_iter(table)
+            .map(|c| c[1].to_string())
+            .collect();
+        here.dedup();
+        seen.extend(here);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 450, "every tool on one of the pages");
+    assert!(!out.path().join("servers/huge/page/4").exists());
+    let first = read(out.path(), pages[0]);
+    assert!(first.contains("450"), "the summary counts every tool");
+    let badge: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "servers/huge/badge.json")).unwrap();
+    assert_eq!(badge["schemaVersion"], 1);
+    assert!(badge["message"].as_str().unwrap().contains("450 tools"));
+}
+
+/// Every rule id and confidence badge on a tool page links to the method; every rule link
+/// has a page that counts the tools it fired on; the "wrong label?" link opens an issue on
+/// `--repo-url` carrying the verdict and an `overrides.yaml` entry the overrides loader reads.
+#[test]
+fn tool_pages_link_the_method_and_a_prefilled_wrong_label_issue() {
+    let (out, _) = build_fixture();
+    let out = out.path();
+    let html = read(out, "tools/jobs-server/send-report/index.html");
+    assert!(html.contains(r#"href="/method/#confidence""#));
+    let rule_link = Regex::new(r#"href="/method/rules/([a-z0-9-]+)/""#).unwrap();
+    let rules: Vec<String> = rule_link
+        .captures_iter(&html)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert!(!rules.is_empty(), "evidence rules link their pages");
+    for r in &rules {
+        let page = read(out, &format!("method/rules/{r}/index.html"));
+        assert!(
+            page.contains("send_report"),
+            "rule {r} lists the tool it fired on"
+        );
+    }
+    let method = read(out, "method/index.html");
+    assert!(method.contains(r#"id="confidence""#) && method.contains("Risk grading"));
+    let href = Regex::new(r#"class="wrong-label" href="([^"]+)""#).unwrap();
+    let href = href.captures(&html).unwrap()[1].replace("&amp;", "&");
+    let url = url::Url::parse(&href).unwrap();
+    assert_eq!(
+        url.as_str().split('?').next().unwrap(),
+        "https://github.com/toolrisk/toolrisk/issues/new"
+    );
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert!(q["title"].contains("send_report"));
+    let body = &q["body"];
+    assert!(body.contains("https://catalogue.example/tools/jobs-server/send-report/"));
+    let yaml = body
+        .split("```yaml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let filled = yaml.replace("FILL IN: why the rules are wrong", "It only drafts");
+    let o = toolrisk::classify::overrides::Overrides::parse("issue", &filled).unwrap();
+    assert_eq!(o.list.len(), 1);
+    assert_eq!(o.list[0].tool, "send_report");
+    assert_eq!(o.list[0].server, "jobs-server");
+}
+
+fn http_raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = s.write_all(request);
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// `serve` caps the request line and the headers: past `MAX_HEAD` bytes or `MAX_HEADERS`
+/// headers it answers 431 (or 414 for a long target) instead of reading on, and a request
+/// just under the cap is still served.
+#[test]
+fn serve_caps_the_request_line_and_header_size() {
+    use toolrisk::site::serve::{MAX_HEAD, MAX_HEADERS};
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(&fixture("catalogue"), out.path())).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let root = out.path().to_path_buf();
+    std::thread::spawn(move || toolrisk::site::serve::serve_dir(listener, root));
+    let long_line = format!(
+        "GET /?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(MAX_HEAD * 2)
+    );
+    let r = http_raw(addr, long_line.as_bytes());
+    assert!(
+        r.starts_with("HTTP/1.1 431") || r.starts_with("HTTP/1.1 414"),
+        "long request line: {}",
+        &r[..r.len().min(80)]
+    );
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(MAX_HEAD * 2)
+    );
+    let r = http_raw(addr, big_header.as_bytes());
+    assert!(
+        r.starts_with("HTTP/1.1 431"),
+        "big header: {}",
+        &r[..r.len().min(80)]
+    );
+    let mut many = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..MAX_HEADERS + 10 {
+        many.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let r = http_raw(addr, many.as_bytes());
+    assert!(
+        r.starts_with("HTTP/1.1 431"),
+        "many headers: {}",
+        &r[..r.len().min(80)]
+    );
+    let ok = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Fine: {}\r\nConnection: close\r\n\r\n",
+        "c".repeat(MAX_HEAD / 2)
+    );
+    let r = http_raw(addr, ok.as_bytes());
+    assert!(r.starts_with("HTTP/1.1 200"), "{}", &r[..r.len().min(80)]);
+    // Only GET and HEAD.
+    let r = http_raw(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert!(r.starts_with("HTTP/1.1 405"), "{r}");
+}
+
+/// `serve` checks its port before it builds: a taken port is reported at once, not after
+/// (here: instead of) a build.
+#[test]
+fn serve_checks_its_port_before_building() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = tempfile::tempdir().unwrap();
+    let missing = out.path().join("no-catalogue-here");
+    let err =
+        toolrisk::site::serve::serve(&opts(&missing, &out.path().join("site")), port).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("cannot listen on 127.0.0.1"), "{msg}");
+    assert!(!out.path().join("site").exists(), "nothing was built");
+}
+
+/// Every file of a built site, by path, with its bytes (the build's own bookkeeping aside).
+fn site_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    files(out)
+        .into_keys()
+        .filter(|rel| !rel.starts_with(".toolrisk-"))
+        .map(|rel| {
+            let b = std::fs::read(out.join(&rel)).unwrap();
+            (rel, b)
+        })
+        .collect()
+}
+
+/// After each kind of change (a description, a server renamed that other servers' pages
+/// list as similar, a tool added with a name other servers share, a server removed, an
+/// override, a history entry), the incremental rebuild equals a fresh build byte for byte.
+#[test]
+fn incremental_build_equals_fresh_build_after_every_kind_of_change() {
+    let cat = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("catalogue"), cat.path());
+    std::fs::remove_file(cat.path().join("servers/broken.yaml")).unwrap();
+    synthetic(cat.path(), 4);
+    let catalogue = toolrisk::catalogue::Catalogue::new(cat.path());
+    let inc = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), inc.path())).unwrap();
+    let check = |what: &str| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        build(&opts(cat.path(), inc.path())).unwrap();
+        let fresh = tempfile::tempdir().unwrap();
+        build(&opts(cat.path(), fresh.path())).unwrap();
+        let (a, b) = (site_bytes(inc.path()), site_bytes(fresh.path()));
+        let a_keys: Vec<&String> = a.keys().collect();
+        let b_keys: Vec<&String> = b.keys().collect();
+        assert_eq!(a_keys, b_keys, "{what}: the same files");
+        for (rel, bytes) in &a {
+            assert!(bytes == &b[rel], "{what}: {rel} differs from a fresh build");
+        }
+    };
+    let mut s = catalogue.find("s0001").unwrap();
+    s.tools[0].description = Some("Fetches one item by its id, quickly.".into());
+    catalogue.write(&s).unwrap();
+    check("a description changed");
+
+    let mut s = catalogue.find("s0002").unwrap();
+    s.name = "Renamed Service".into();
+    catalogue.write(&s).unwrap();
+    check("a server renamed");
+
+    let mut jobs = catalogue.find("jobs-server").unwrap();
+    jobs.tools.push(Tool {
+        name: "delete_item".into(),
+        description: Some("Deletes an item for good.".into()),
+        ..Tool::default()
+    });
+    catalogue.write(&jobs).unwrap();
+    check("a tool added that other servers have too");
+
+    std::fs::remove_file(cat.path().join("servers/s0003.yaml")).unwrap();
+    check("a server removed");
+
+    std::fs::write(
+        cat.path().join("overrides.yaml"),
+        "overrides:\n- server: s0000\n  tool: search\n  reason: reviewed\n  risk: high\n",
+    )
+    .unwrap();
+    check("an override added");
+
+    let mut s = catalogue.find("s0000").unwrap();
+    s.history.push(toolrisk::model::HistoryEntry {
+        at: "2026-11-30T00:00:00Z".into(),
+        tool: "get_item".into(),
+        change: "description_changed".into(),
+        ..Default::default()
+    });
+    catalogue.write(&s).unwrap();
+    check("a history entry");
 }

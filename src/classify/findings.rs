@@ -391,32 +391,11 @@ fn excerpt(text: &str, start: usize, end: usize) -> String {
     text[s..e].replace(['\n', '\r'], " ")
 }
 
-/// What kind of trouble a character is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CharKind {
-    Invisible,
-    /// Unicode tag characters: invisible copies of ASCII, used to smuggle text.
-    Tag,
-    Bidi,
-}
+/// What kind of trouble a character is: the shared table in `crate::text`.
+use crate::text::HiddenKind as CharKind;
 
 fn char_kind(c: char) -> Option<CharKind> {
-    match c as u32 {
-        0x200B..=0x200D
-        | 0x2060..=0x2064
-        | 0xFEFF
-        | 0x00AD
-        | 0x180E
-        | 0x034F
-        | 0x115F
-        | 0x1160
-        | 0x3164
-        | 0xFFA0 => Some(CharKind::Invisible),
-        0xE0000..=0xE007F => Some(CharKind::Tag),
-        0xE0100..=0xE01EF => Some(CharKind::Tag),
-        0x200E | 0x200F | 0x061C | 0x202A..=0x202E | 0x2066..=0x2069 => Some(CharKind::Bidi),
-        _ => None,
-    }
+    crate::text::hidden_kind(c)
 }
 
 /// Letters of scripts that look like Latin ones (Cyrillic, Greek, Armenian, fullwidth forms).

@@ -28,6 +28,12 @@ pub struct Args {
     /// A folder of templates (and static/ files) that replace the built-in ones by name.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// The catalogue's repository: each tool page's "wrong label?" link opens an issue there.
+    #[arg(long, default_value = site::DEFAULT_REPO_URL, env = "TOOLRISK_REPO_URL")]
+    pub repo_url: String,
+    /// A rules file to use instead of the built-in rules (as `check --rules`).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
     /// The report's format: text (on stderr) or json (one document on stdout).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -50,12 +56,23 @@ impl Args {
                 self.base_url
             );
         }
+        let repo = url::Url::parse(&self.repo_url).map_err(|e| {
+            anyhow::anyhow!("--repo-url `{}` is not an absolute URL: {e}", self.repo_url)
+        })?;
+        if !matches!(repo.scheme(), "http" | "https") {
+            anyhow::bail!(
+                "--repo-url must be an http or https URL, got `{}`",
+                self.repo_url
+            );
+        }
         Ok(BuildOptions {
             catalogue: self.catalogue.path().to_path_buf(),
             out: self.out.clone(),
             base_url: self.base_url.clone(),
             templates: self.templates.clone(),
             retain_bytes: site::RETAIN_BYTES,
+            rules: self.rules.clone(),
+            repo_url: self.repo_url.clone(),
         })
     }
 }

@@ -9,7 +9,7 @@
 //! is thrown away and rebuilt.
 
 mod rules;
-mod text;
+pub mod text;
 
 pub use rules::rules_fingerprint;
 pub use text::{fts_query, name_words};
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Bumped whenever the tables below change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// The index file name, inside the catalogue folder (gitignored as `catalogue/.index*`).
 pub const FILE_NAME: &str = ".index.sqlite";
@@ -75,7 +75,7 @@ CREATE TABLE tools (
 CREATE VIRTUAL TABLE tools_fts USING fts5(
     name, server, description,
     content='', contentless_delete=1,
-    tokenize='porter unicode61 remove_diacritics 2'
+    tokenize='unicode61 remove_diacritics 0'
 );
 "#;
 
@@ -963,7 +963,10 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed], fresh: bool) -
         };
         ins_server.execute(params![file, server.slug, server.id, server.name])?;
         let sid = tx.last_insert_rowid();
-        let server_words = text::server_words(&server.name, &server.id);
+        let mut server_words = text::index_terms(&server.name);
+        server_words.extend(text::index_terms(&server.id));
+        server_words.dedup();
+        let server_words = server_words.join(" ");
         for (tool, c) in server.tools.iter().zip(classes) {
             ins_tool.execute(params![
                 sid,
@@ -980,12 +983,19 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed], fresh: bool) -
                 format!("{}\u{0}{}", server.slug, tool.name),
             ])?;
             let tid = tx.last_insert_rowid();
-            let mut name = name_words(&tool.name);
+            // Stored already tokenised by `text::index_terms`, the tokeniser the site's search
+            // shares, so both find the same tools.
+            let mut name = text::index_terms(&tool.name);
             if let Some(t) = tool.title.as_deref() {
-                name.push(' ');
-                name.push_str(t);
+                name.extend(text::index_terms(t));
             }
-            ins_fts.execute(params![tid, name, server_words, tool.description])?;
+            let description = text::description_terms(tool.description.as_deref().unwrap_or(""));
+            ins_fts.execute(params![
+                tid,
+                name.join(" "),
+                server_words,
+                description.join(" ")
+            ])?;
         }
     }
     Ok(())

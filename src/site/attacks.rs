@@ -36,8 +36,13 @@ pub struct Attack {
 
 impl Attack {
     pub fn applies(&self, c: &Classification) -> bool {
+        self.applies_to(c.access, |e| c.effects.contains(&e))
+    }
+
+    /// `applies`, from an access and a test for each effect.
+    pub fn applies_to(&self, access: Access, has: impl Fn(Effect) -> bool) -> bool {
         let a = &self.applies_to;
-        a.all || a.access.contains(&c.access) || c.effects.iter().any(|e| a.effects.contains(e))
+        a.all || a.access.contains(&access) || a.effects.iter().any(|e| has(*e))
     }
 }
 

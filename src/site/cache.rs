@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The folder (in the output folder) that holds the cache: `index.bin` and the parts.
 pub const DIR: &str = ".toolrisk-cache";
@@ -254,9 +254,19 @@ pub fn digest<T: Hash + ?Sized>(v: &T) -> u64 {
 }
 
 /// What a cache depends on besides the catalogue: this binary, the base URL, the templates.
-pub fn key(base_url: &str, templates: &super::templates::Templates) -> u64 {
+pub fn key(
+    base_url: &str,
+    templates: &super::templates::Templates,
+    classifier_inputs: &[PathBuf],
+) -> u64 {
     let exe = std::env::current_exe().ok().and_then(|p| stamp(&p));
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    // What decides every classification: the bytes of the overrides and rules files (a file
+    // that is absent or unreadable hashes as such; the classifier reports it).
+    for p in classifier_inputs {
+        p.hash(&mut h);
+        crate::bounded::read_bytes(p, 64 << 20).ok().hash(&mut h);
+    }
     env!("CARGO_PKG_VERSION").hash(&mut h);
     exe.hash(&mut h);
     base_url.hash(&mut h);
@@ -323,6 +333,7 @@ mod tests {
                 max_risk: None,
                 last_crawl: None,
                 stamp: (i as u64, i as i128),
+                terms: format!("server s{i}"),
             })
             .collect();
         let refs = refs_of(&entries);

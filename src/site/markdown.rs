@@ -9,14 +9,7 @@ use pulldown_cmark::{html, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd
 /// Most bytes of markdown rendered on one page; the rest is cut and noted.
 pub const MAX_MARKDOWN: usize = 32 * 1024;
 
-/// Characters that reorder or hide text (bidi controls, zero-width), which a page shows as
-/// visible markers instead of obeying them.
-pub fn is_hidden_char(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
-        || (c.is_control() && c != '\n' && c != '\t')
-}
+pub use crate::text::is_hidden_char;
 
 /// Replaces hidden characters by a visible `[U+XXXX]` so that a reader sees them.
 pub fn reveal(s: &str) -> String {
@@ -231,6 +224,8 @@ mod tests {
     #[test]
     fn bidi_is_revealed_and_sentences_cut() {
         assert_eq!(reveal("a\u{202E}b"), "a[U+202E]b");
+        // Tag characters (invisible ASCII) are marked like the findings flag them.
+        assert_eq!(reveal("a\u{E0041}b"), "a[U+E0041]b");
         assert_eq!(first_sentence("Gets a job. Then more.", 100), "Gets a job.");
         assert_eq!(first_sentence("v1.2 is here", 100), "v1.2 is here");
         assert!(first_sentence(&"x".repeat(1000), 50).len() <= 54);

@@ -37,6 +37,24 @@ pub struct BuildOptions {
     pub templates: Option<PathBuf>,
     /// Bytes of server files kept parsed between reading and rendering (`RETAIN_BYTES`).
     pub retain_bytes: u64,
+    /// A rules file replacing the built-in rules (as `check --rules`).
+    pub rules: Option<PathBuf>,
+    /// The catalogue's repository, where "wrong label?" links open an issue.
+    pub repo_url: String,
+}
+
+/// Where "wrong label?" links open an issue unless `--repo-url` says otherwise.
+pub const DEFAULT_REPO_URL: &str = "https://github.com/toolrisk/toolrisk";
+
+impl BuildOptions {
+    /// The files besides the catalogue's servers whose content decides every page: the
+    /// catalogue's `overrides.yaml` and the rules file. Part of the cache key, and watched by
+    /// `serve`.
+    pub fn classifier_inputs(&self) -> Vec<PathBuf> {
+        let mut v = vec![self.catalogue.join("overrides.yaml")];
+        v.extend(self.rules.clone());
+        v
+    }
 }
 
 /// What a build did.
@@ -66,6 +84,30 @@ pub struct ToolEntry {
     pub action: Action,
     /// Tools with the same key on other servers are "similar".
     pub key: String,
+    /// Its effects, one bit per `Effect::ALL` position (`effect_bits`).
+    pub effects: u16,
+    /// The rules its evidence cites, as positions in the classifier's rule list.
+    pub rules: Vec<u16>,
+    /// Its search terms (`index::text`, the tokeniser `toolrisk query` uses): those of its
+    /// name, a tab, those of its title and description.
+    pub words: String,
+}
+
+/// Effects as a bit set: bit `i` is `Effect::ALL[i]`.
+pub fn effect_bits(effects: &[crate::model::Effect]) -> u16 {
+    effects
+        .iter()
+        .filter_map(|e| crate::model::Effect::ALL.iter().position(|x| x == e))
+        .fold(0, |m, i| m | (1 << i))
+}
+
+impl ToolEntry {
+    pub fn has_effect(&self, e: crate::model::Effect) -> bool {
+        crate::model::Effect::ALL
+            .iter()
+            .position(|x| *x == e)
+            .is_some_and(|i| self.effects & (1 << i) != 0)
+    }
 }
 
 /// What listings and other pages need to know about a server.
@@ -87,6 +129,8 @@ pub struct ServerEntry {
     pub last_crawl: Option<String>,
     /// Size and mtime of the file when it was read.
     pub stamp: (u64, i128),
+    /// Search terms of its name and id, space-separated.
+    pub terms: String,
 }
 
 /// A definition change, for `/changes/` and the feed.
@@ -108,6 +152,8 @@ pub struct Site {
     pub group_of: Vec<u32>,
     pub base_url: String,
     pub attacks: Vec<attacks::Attack>,
+    /// The catalogue's repository (`BuildOptions::repo_url`), without a trailing slash.
+    pub repo_url: String,
 }
 
 /// `Site::group_of` for a tool whose key no other tool has.
@@ -188,6 +234,13 @@ pub fn summarise(
         })
         .collect();
     let budget = std::sync::atomic::AtomicU64::new(0);
+    let rule_ids: HashMap<&str, u16> = classifier
+        .rules()
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i as u16))
+        .collect();
     let loaded: Vec<Result<Row, LoadError>> = jobs
         .into_par_iter()
         .map(|(path, cached)| {
@@ -204,7 +257,7 @@ pub fn summarise(
             }
             let server = load_server(&path)?;
             let cls = classifier.classify_server(&server);
-            let (mut entry, tools, history) = summarise_server(path, &server, &cls);
+            let (mut entry, tools, history) = summarise_server(path, &server, &cls, &rule_ids);
             entry.stamp = stamp.unwrap_or_default();
             let size = entry.stamp.0;
             let used = budget.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
@@ -283,6 +336,7 @@ pub fn summarise(
             group_of,
             base_url: base_url.trim_end_matches('/').to_string(),
             attacks: attacks::builtin()?,
+            repo_url: String::new(),
         },
         errors,
         histories,
@@ -347,6 +401,7 @@ fn summarise_server(
     file: PathBuf,
     server: &Server,
     cls: &[crate::model::Classification],
+    rule_ids: &HashMap<&str, u16>,
 ) -> (ServerEntry, Vec<ToolEntry>, Vec<HistoryEntry>) {
     let names: Vec<&str> = server.tools.iter().map(|t| t.name.as_str()).collect();
     let slugs = crate::slug::unique_slugs(&names);
@@ -365,6 +420,23 @@ fn summarise_server(
             access: c.access,
             action: c.policy.action,
             key: similarity_key(&t.name),
+            effects: effect_bits(&c.effects),
+            words: {
+                use crate::index::text::{description_terms, index_terms};
+                let mut d = t.title.as_deref().map(index_terms).unwrap_or_default();
+                d.extend(description_terms(t.description.as_deref().unwrap_or("")));
+                format!("{}\t{}", index_terms(&t.name).join(" "), d.join(" "))
+            },
+            rules: {
+                let mut r: Vec<u16> = c
+                    .evidence
+                    .iter()
+                    .filter_map(|e| rule_ids.get(e.rule.as_str()).copied())
+                    .collect();
+                r.sort_unstable();
+                r.dedup();
+                r
+            },
         })
         .collect();
     let max_risk = tools.iter().map(|t| t.risk).max();
@@ -392,6 +464,12 @@ fn summarise_server(
             .clone()
             .or_else(|| server.crawl.last_attempt.clone()),
         stamp: (0, 0),
+        terms: {
+            let mut t = crate::index::text::index_terms(&server.name);
+            t.extend(crate::index::text::index_terms(&server.id));
+            t.dedup();
+            t.join(" ")
+        },
     };
     (entry, tools, hist)
 }
@@ -418,9 +496,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     let mut last = Instant::now();
     let mut phase = |name: &str| timing(name, &mut last);
-    let classifier = Classifier::builtin();
+    // The one classifier every command uses for this catalogue: rules and its overrides.
+    let classifier = Classifier::for_catalogue(&opts.catalogue, opts.rules.as_deref())?;
     let tpl = templates::Templates::load(opts.templates.as_deref())?;
-    let key = cache::key(&opts.base_url, &tpl);
+    let key = cache::key(
+        &format!("{}\n{}", opts.base_url, opts.repo_url),
+        &tpl,
+        &opts.classifier_inputs(),
+    );
     // Locks the output folder first: a second build waits here, before it reads the cache.
     let out = output::Output::new(&opts.out)?;
     let mut old = cache::Cache::load(&opts.out, key);
@@ -433,7 +516,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     };
     phase("load cache");
     let Summary {
-        site,
+        mut site,
         errors,
         histories,
         parsed,
@@ -444,6 +527,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         &mut old,
         opts.retain_bytes,
     )?;
+    site.repo_url = opts.repo_url.trim_end_matches('/').to_string();
     phase("read catalogue");
     let pages = pages::render_all(&site, parsed, &classifier, &tpl, &out, &old, &mut new)
         .context("rendering the site")?;
@@ -502,6 +586,9 @@ mod tests {
             access: Access::Read,
             action: Action::Allow,
             key: key.into(),
+            effects: 0,
+            rules: Vec::new(),
+            words: String::new(),
         }
     }
 

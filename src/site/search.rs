@@ -33,32 +33,6 @@ const SPLIT_BYTES: usize = 256 * 1024;
 /// Longest indexed term.
 const MAX_TERM: usize = 32;
 
-const STOP: &[&str] = &[
-    "the", "and", "or", "of", "to", "in", "for", "on", "with", "is", "this", "that", "by", "from",
-    "as", "be", "it", "at", "an", "are", "if", "its", "can", "will", "use",
-];
-
-/// What a byte is to the tokeniser.
-const SEP: u8 = 0;
-const LOWER: u8 = 1;
-const UPPER: u8 = 2;
-static BYTE_CLASS: [u8; 256] = {
-    let mut t = [SEP; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = if b.is_ascii_lowercase() || b.is_ascii_digit() {
-            LOWER
-        } else if b.is_ascii_uppercase() {
-            UPPER
-        } else {
-            SEP
-        };
-        i += 1;
-    }
-    t
-};
-
 /// A term, zero-padded to `MAX_TERM` bytes, as little-endian words: terms never hold a zero
 /// byte, so two keys are equal when their terms are.
 type Key = [u64; MAX_TERM / 8];
@@ -76,79 +50,35 @@ fn text(bytes: &[u8; MAX_TERM]) -> &[u8] {
     &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(MAX_TERM)]
 }
 
-/// `key[i] = word` with constant indices only, so that the key can live in registers.
-#[inline(always)]
-fn set_word(key: &mut Key, i: usize, word: u64) {
-    match i {
-        0 => key[0] = word,
-        1 => key[1] = word,
-        2 => key[2] = word,
-        _ => key[3] = word,
-    }
-}
-
-/// Calls `f` with every term of `text` of two to `MAX_TERM` characters, stop words included:
-/// runs of ASCII letters and digits, split before an upper-case letter that follows a
-/// lower-case one or a digit, lower-cased. Any other byte separates terms.
-#[inline]
-fn each_term(text: &str, mut f: impl FnMut(Key, usize)) {
-    // The key is built in registers, and `f` is called from one place so that it can be
-    // inlined: a key stored word by word and loaded right away stalls on store forwarding.
-    let bytes = text.as_bytes();
+/// The key of a term (at most `MAX_TERM` bytes, as `index::text::term` makes them).
+fn key_of(term: &str) -> Key {
+    let mut b = [0u8; MAX_TERM];
+    let t = crate::text::truncate_at_char(term, MAX_TERM).as_bytes();
+    b[..t.len()].copy_from_slice(t);
     let mut key: Key = [0; MAX_TERM / 8];
-    let mut word = 0u64;
-    let mut len = 0usize;
-    let mut prev_lower = false;
-    let mut i = 0;
-    loop {
-        // A separator after the end flushes the last term.
-        let b = bytes.get(i).copied().unwrap_or(b' ');
-        let class = BYTE_CLASS[b as usize];
-        if len > 0 && (class == SEP || (class == UPPER && prev_lower)) {
-            if len <= MAX_TERM {
-                if len % 8 != 0 {
-                    set_word(&mut key, len / 8, word);
-                }
-                if len >= 2 {
-                    f(key, len);
-                }
-            }
-            key = [0; MAX_TERM / 8];
-            word = 0;
-            len = 0;
-        }
-        if class != SEP {
-            // Letters and digits all have 0x20 set once lower-cased.
-            if len < MAX_TERM {
-                word |= ((b | 0x20) as u64) << ((len % 8) * 8);
-                if len % 8 == 7 {
-                    set_word(&mut key, len / 8, word);
-                    word = 0;
-                }
-            }
-            len += 1;
-        }
-        prev_lower = class == LOWER;
-        if i >= bytes.len() {
-            break;
-        }
-        i += 1;
+    for (w, c) in key.iter_mut().zip(b.chunks_exact(8)) {
+        *w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
     }
+    key
 }
 
-/// Splits text into index terms: ASCII letters and digits, camelCase split, lower-cased,
-/// at least two characters. The browser script does the same to queries.
+/// The terms of text for the index: `toolrisk query`'s tokeniser (`index::text`).
 pub fn terms(text: &str, out: &mut Vec<String>) {
-    each_term(text, |key, len| {
-        let t = &key_bytes(&key)[..len];
-        if !is_stop(t) {
-            out.push(String::from_utf8_lossy(t).into_owned());
-        }
-    });
+    out.extend(crate::index::text::index_terms(text));
 }
 
-fn is_stop(t: &[u8]) -> bool {
-    STOP.iter().any(|s| s.as_bytes() == t)
+/// The name of the term file for a term's first bytes: the bytes themselves when they are
+/// ASCII letters and digits, else `x-` and their hex (so a name never splits a character
+/// or leaves ASCII). `static/search.js` names files the same way.
+fn shard_name(prefix: &[u8]) -> String {
+    if prefix
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        String::from_utf8_lossy(prefix).into_owned()
+    } else {
+        format!("x-{}", hex::encode(prefix))
+    }
 }
 
 fn class_code(c: Class) -> u32 {
@@ -225,24 +155,20 @@ impl Interner {
     }
 }
 
-/// `last` of a stop word: it never gets a posting.
-const STOP_MARK: u32 = u32::MAX;
-
 /// Collects the postings of terms, one per term and document, in its first field.
 struct Indexer {
     terms: Interner,
-    /// Per term: the document (plus one) of its last posting, or `STOP_MARK`.
+    /// Per term: the document (plus one) of its last posting.
     last: Vec<u32>,
     lists: Vec<Vec<u32>>,
 }
 
 impl Indexer {
     #[inline(always)]
-    fn id(&mut self, key: Key, len: usize) -> u32 {
+    fn id(&mut self, key: Key) -> u32 {
         let (id, new) = self.terms.id(key);
         if new {
-            let stop = is_stop(&key_bytes(&key)[..len]);
-            self.last.push(if stop { STOP_MARK } else { 0 });
+            self.last.push(0);
             self.lists.push(Vec::new());
         }
         id
@@ -252,17 +178,18 @@ impl Indexer {
     #[inline]
     fn post(&mut self, id: u32, stamp: u32, code: u32) {
         let last = &mut self.last[id as usize];
-        if *last != stamp && *last != STOP_MARK {
+        if *last != stamp {
             *last = stamp;
             self.lists[id as usize].push(code);
         }
     }
 
-    fn add(&mut self, text: &str, stamp: u32, code: u32) {
-        each_term(text, |key, len| {
-            let id = self.id(key, len);
+    /// Posts every term of `terms` (space-separated, already tokenised).
+    fn add_terms(&mut self, terms: &str, stamp: u32, code: u32) {
+        for t in terms.split(' ').filter(|t| !t.is_empty()) {
+            let id = self.id(key_of(t));
             self.post(id, stamp, code);
-        });
+        }
     }
 }
 
@@ -292,7 +219,9 @@ impl DocRef<'_> {
         match self {
             DocRef::Tool(t, s) => {
                 field("\u{1}");
-                for f in [&t.name, &s.name, &t.summary, &s.slug, &t.slug] {
+                for f in [
+                    &t.name, &s.name, &t.summary, &s.slug, &t.slug, &t.words, &s.terms,
+                ] {
                     field(f);
                 }
                 field(t.class.as_str());
@@ -300,7 +229,7 @@ impl DocRef<'_> {
             }
             DocRef::Server(s) => {
                 field("\u{2}");
-                for f in [&s.name, &s.summary, &s.slug] {
+                for f in [&s.name, &s.summary, &s.slug, &s.terms] {
                     field(f);
                 }
                 field(s.max_risk.map(|r| r.as_str()).unwrap_or(""));
@@ -378,22 +307,26 @@ fn index_part(site: &Site, chunks: Range<usize>) -> Part {
             match doc {
                 DocRef::Tool(t, s) => {
                     let code = d as u32 * 72 + class_code(t.class) * 4 + risk_code(t.risk);
-                    ix.add(&t.name, stamp, code);
+                    let (name, words) = t.words.split_once('\t').unwrap_or((&t.words, ""));
+                    ix.add_terms(name, stamp, code);
                     if cur_server != Some(t.server) {
                         cur_server = Some(t.server);
                         server_terms.clear();
-                        each_term(&s.name, |key, len| server_terms.push(ix.id(key, len)));
+                        for w in s.terms.split(' ').filter(|w| !w.is_empty()) {
+                            server_terms.push(ix.id(key_of(w)));
+                        }
                     }
                     for &id in &server_terms {
                         ix.post(id, stamp, code + 24);
                     }
-                    ix.add(&t.summary, stamp, code + 48);
+                    ix.add_terms(words, stamp, code + 48);
                 }
                 DocRef::Server(s) => {
                     let code = d as u32 * 72 + 5 * 4 + s.max_risk.map(risk_code).unwrap_or(0);
-                    ix.add(&s.name, stamp, code);
-                    ix.add(&s.id, stamp, code + 24);
-                    ix.add(&s.summary, stamp, code + 48);
+                    ix.add_terms(&s.terms, stamp, code);
+                    let mut summary = Vec::new();
+                    terms(&s.summary, &mut summary);
+                    ix.add_terms(&summary.join(" "), stamp, code + 48);
                 }
             }
             doc.shown(&mut shown);
@@ -541,7 +474,7 @@ pub fn write_index(site: &Site, out: &Output, old: &Cache, new: &mut Cache) -> R
     }
     // A two-letter file that would be large is split by the third letter; two-letter terms
     // of a split prefix go to `<xy>_`.
-    let name = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let name = shard_name;
     let mut split = Vec::new();
     let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (prefix, list) in shards {
@@ -638,8 +571,35 @@ pub fn write_index(site: &Site, out: &Output, old: &Cache, new: &mut Cache) -> R
         .collect::<Result<_>>()?;
     new.digests.extend(digests);
 
+    // Filters the postings do not carry: per effect, the tool documents that have it; per
+    // server, the range of its tool documents (a server's tools are contiguous), in files
+    // bucketed by `server_bucket` so that no file grows with the catalogue much.
+    for (i, e) in crate::model::Effect::ALL.iter().enumerate() {
+        let ids: Vec<u32> = (0..site.tools.len() as u32)
+            .filter(|&d| site.tools[d as usize].effects & (1 << i) != 0)
+            .collect();
+        out.write(
+            &format!("search/effects/{}.json", e.as_str()),
+            &serde_json::to_vec(&ids)?,
+        )?;
+    }
+    let mut buckets: BTreeMap<String, BTreeMap<&str, (u32, u32)>> = BTreeMap::new();
+    for s in &site.servers {
+        buckets
+            .entry(server_bucket(&s.slug))
+            .or_default()
+            .insert(&s.slug, (s.first_tool, s.tool_count));
+    }
+    for (b, map) in &buckets {
+        out.write(
+            &format!("search/servers/{b}.json"),
+            &serde_json::to_vec(map)?,
+        )?;
+    }
+
     let meta = serde_json::json!({
-        "version": 1,
+        "version": 2,
+        "effects": crate::model::Effect::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
         "docs": ndocs,
         "chunk": CHUNK,
         "split": split,
@@ -650,100 +610,20 @@ pub fn write_index(site: &Site, out: &Output, old: &Cache, new: &mut Cache) -> R
     Ok(())
 }
 
+/// The file of `search/servers/` that holds a server: FNV-1a (32 bits) of its slug's bytes,
+/// low byte, as two hex digits. `static/search.js` computes the same.
+pub fn server_bucket(slug: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in slug.bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{:02x}", h & 0xff)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn terms_split_names_like_the_browser_does() {
-        let mut t = vec![];
-        terms("check_job_status getJobStatus of the HTTPServer x", &mut t);
-        assert_eq!(
-            t,
-            [
-                "check",
-                "job",
-                "status",
-                "get",
-                "job",
-                "status",
-                "httpserver"
-            ]
-        );
-    }
-
-    /// The tokeniser this index had before it worked on bytes: the browser's rules, one char
-    /// at a time.
-    fn terms_by_char(text: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut cur = String::new();
-        let mut prev_lower = false;
-        let flush = |cur: &mut String, out: &mut Vec<String>| {
-            if cur.len() >= 2 && cur.len() <= MAX_TERM && !STOP.contains(&cur.as_str()) {
-                out.push(std::mem::take(cur));
-            } else {
-                cur.clear();
-            }
-        };
-        for c in text.chars() {
-            if c.is_ascii_alphanumeric() {
-                if c.is_ascii_uppercase() && prev_lower {
-                    flush(&mut cur, &mut out);
-                }
-                prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-                cur.push(c.to_ascii_lowercase());
-            } else {
-                prev_lower = false;
-                flush(&mut cur, &mut out);
-            }
-        }
-        flush(&mut cur, &mut out);
-        out
-    }
-
-    #[test]
-    fn byte_tokeniser_matches_the_char_rules() {
-        let long = "a".repeat(31) + "Bc " + &"x".repeat(32) + " " + &"y".repeat(33) + "Zz";
-        let cases = [
-            "",
-            "a",
-            "ab",
-            "AB",
-            "aB",
-            "a1B2c3",
-            "getHTTPResponseCode",
-            "ÉtéFooBar naïveCafé 日本語abc déjà-vu",
-            "x\u{200b}y zero\u{200b}width",
-            "s3_bucket v2.1.0 IPv6 OAuth2Token",
-            "The and OR of TO in FOR with thisThat fromAs",
-            "  leading and trailing  ",
-            "tab\tnew\nline\r\n\0nul",
-            "exactly_eight_letters12345678 abcdefgh abcdefghi abcdefghijklmnop",
-            long.as_str(),
-        ];
-        for text in cases {
-            let mut got = Vec::new();
-            terms(text, &mut got);
-            assert_eq!(got, terms_by_char(text), "{text:?}");
-        }
-        // Every byte in every position around word boundaries.
-        let mut rng = 0x2545_F491_4F6C_DD1Du64;
-        let alphabet: Vec<char> = "aZ9_ -éB\u{0}xYq".chars().collect();
-        for _ in 0..2000 {
-            let len = (rng % 48) as usize;
-            let text: String = (0..len)
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    alphabet[(rng % alphabet.len() as u64) as usize]
-                })
-                .collect();
-            let mut got = Vec::new();
-            terms(&text, &mut got);
-            assert_eq!(got, terms_by_char(&text), "{text:?}");
-        }
-    }
 
     #[test]
     fn cut_keeps_what_sorting_by_field_then_document_kept() {
@@ -780,11 +660,7 @@ mod tests {
     #[test]
     fn interner_numbers_terms_densely_through_growth() {
         let mut ix = Interner::new();
-        let key = |i: usize| {
-            let mut k: Key = [0; MAX_TERM / 8];
-            each_term(&format!("term{i}"), |key, _| k = key);
-            k
-        };
+        let key = |i: usize| key_of(&format!("term{i}"));
         for i in 0..5000 {
             assert_eq!(ix.id(key(i)), (i as u32, true));
         }

@@ -1,27 +1,56 @@
-//! `toolrisk serve`: a small static file server on 127.0.0.1 for previewing the built site,
-//! and a watcher that rebuilds when the catalogue or the templates change.
+//! `toolrisk serve`: previews the built site on 127.0.0.1 with hyper (HTTP/1.1) and
+//! tower-http's `ServeDir`, rebuilds when anything under the catalogue, the templates folder
+//! or the rules file changes (watched with `notify`), and reloads the open pages.
+//!
+//! The request line and headers together are capped at `MAX_HEAD` bytes and `MAX_HEADERS`
+//! headers (hyper answers 431 past them), and a client has `HEAD_TIMEOUT` to send them.
 
 use anyhow::{Context, Result};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use bytes::Bytes;
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
+use hyper::{header, Method, Request, Response, StatusCode};
+use std::convert::Infallible;
+use std::net::TcpListener;
 use std::path::{Component, Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+use tower_http::services::{ServeDir, ServeFile};
 
-/// Longest request head accepted.
-const MAX_HEAD: usize = 16 * 1024;
+/// Longest request line plus headers accepted (hyper's read buffer; 431 past it).
+pub const MAX_HEAD: usize = 16 * 1024;
+/// Most request headers accepted.
+pub const MAX_HEADERS: usize = 64;
+/// Time a client has to send its request line and headers.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a live-reload request waits for a rebuild before answering anyway.
+const LIVE_WAIT: Duration = Duration::from_secs(25);
+/// The script `serve` adds to every HTML page it serves (never to the built files).
+const LIVE_JS: &str = r#"// toolrisk serve: reload this page when the site is rebuilt.
+(function () {
+  var gen = null;
+  function poll() {
+    fetch("/__toolrisk/live?since=" + (gen === null ? "" : gen), { cache: "no-store" })
+      .then(function (r) { return r.text(); })
+      .then(function (t) {
+        if (gen !== null && t !== gen) { location.reload(); return; }
+        gen = t; poll();
+      })
+      .catch(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+"#;
+const LIVE_TAG: &str = "<script src=\"/__toolrisk/live.js\" defer></script>";
+const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -41,7 +70,8 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The file a URL path maps to inside `root`, or `None` if it would leave it.
+/// The file a URL path maps to inside `root`, or `None` if it would leave it. (`ServeDir`
+/// does its own check; this one is kept as the tested statement of the rule.)
 pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     let path = url_path.split(['?', '#']).next().unwrap_or("/");
     let decoded = percent_decode(path)?;
@@ -56,114 +86,234 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     Some(p)
 }
 
-fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    // Drain the headers; we need none of them.
-    let mut total = line.len();
-    loop {
-        let mut h = String::new();
-        let n = reader.read_line(&mut h)?;
-        total += n;
-        if n == 0 || h == "\r\n" || h == "\n" || total > MAX_HEAD {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("/");
-    if method != "GET" && method != "HEAD" {
-        let body = b"method not allowed\n";
-        write!(
-            stream,
-            "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )?;
-        return stream.write_all(body);
-    }
-    let (status, path) = match resolve(root, target).filter(|p| p.is_file()) {
-        Some(p) => ("200 OK", p),
-        None => ("404 Not Found", root.join("404.html")),
-    };
-    let body = std::fs::read(&path).unwrap_or_else(|_| b"not found\n".to_vec());
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n",
-        content_type(&path),
-        body.len()
-    )?;
-    if method == "GET" {
-        stream.write_all(&body)?;
-    }
-    stream.flush()
+struct State {
+    root: PathBuf,
+    dir: ServeDir<tower_http::set_status::SetStatus<ServeFile>>,
+    /// The build generation, when pages reload on rebuilds.
+    live: Option<watch::Receiver<u64>>,
 }
 
-/// Serves `root` on an already bound listener until the process ends (one thread per request).
-pub fn serve_dir(listener: TcpListener, root: PathBuf) {
-    for stream in listener.incoming().flatten() {
-        let root = root.clone();
-        std::thread::spawn(move || {
-            let _ = respond(stream, &root);
-        });
-    }
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut r = Response::new(full(text));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
 }
 
-/// A cheap fingerprint of a folder tree: names, sizes and mtimes of its files.
-pub fn fingerprint(dir: &Path) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        let mut entries: Vec<_> = rd.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let Ok(m) = e.metadata() else { continue };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else {
-                e.path().hash(&mut h);
-                m.len().hash(&mut h);
-                m.modified().unwrap_or(SystemTime::UNIX_EPOCH).hash(&mut h);
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    st: Arc<State>,
+) -> Result<Response<Body>, Infallible> {
+    let mut resp = route(req, &st).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(CSP),
+    );
+    Ok(resp)
+}
+
+async fn route(req: Request<hyper::body::Incoming>, st: &State) -> Response<Body> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    }
+    if let Some(live) = &st.live {
+        match req.uri().path() {
+            "/__toolrisk/live.js" => {
+                let mut r = Response::new(full(LIVE_JS));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("text/javascript; charset=utf-8"),
+                );
+                return r;
             }
+            "/__toolrisk/live" => {
+                let since = req
+                    .uri()
+                    .query()
+                    .and_then(|q| q.strip_prefix("since="))
+                    .and_then(|v| v.parse::<u64>().ok());
+                let mut rx = live.clone();
+                if since == Some(*rx.borrow()) {
+                    let _ = tokio::time::timeout(LIVE_WAIT, rx.changed()).await;
+                }
+                let now = *rx.borrow();
+                return Response::new(full(now.to_string()));
+            }
+            _ => {}
         }
     }
-    h.finish()
+    if resolve(&st.root, req.uri().path()).is_none() {
+        return match std::fs::read(st.root.join("404.html")) {
+            Ok(b) => {
+                let mut r = Response::new(full(b));
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+                r
+            }
+            Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
+        };
+    }
+    let head = req.method() == Method::HEAD;
+    let resp = match st.dir.clone().oneshot(req).await {
+        Ok(r) => r.map(|b| b.boxed_unsync()),
+        Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"),
+    };
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if st.live.is_none() || !html || head {
+        return resp;
+    }
+    // Live reload: the page gets one script tag before `</body>` (pages are small).
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = body.collect().await.map(|c| c.to_bytes()) else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n");
+    };
+    let mut page = bytes.to_vec();
+    match find_last(&page, b"</body>") {
+        Some(i) => {
+            page.splice(i..i, LIVE_TAG.bytes());
+        }
+        None => page.extend_from_slice(LIVE_TAG.as_bytes()),
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, full(page))
 }
 
-/// Builds, serves on 127.0.0.1:`port`, and rebuilds when the catalogue or templates change.
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Serves `root` on an already bound listener until the process ends.
+pub fn serve_dir(listener: TcpListener, root: PathBuf) {
+    if let Err(e) = serve_dir_live(listener, root, None) {
+        eprintln!("error: {e:#}");
+    }
+}
+
+/// Serves `root`; with `live`, HTML pages reload when the generation it carries changes.
+pub fn serve_dir_live(
+    listener: TcpListener,
+    root: PathBuf,
+    live: Option<watch::Receiver<u64>>,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the server's runtime")?;
+    rt.block_on(async move {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let dir = ServeDir::new(&root)
+            .append_index_html_on_directories(true)
+            .not_found_service(ServeFile::new(root.join("404.html")));
+        let st = Arc::new(State { root, dir, live });
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(s) => s,
+                Err(_) => continue,
+            };
+            let st = st.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| handle(req, st.clone()));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .max_buf_size(MAX_HEAD)
+                    .max_headers(MAX_HEADERS)
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEAD_TIMEOUT)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    })
+}
+
+/// Whether a file event is one to rebuild for: not a read, and not inside the output folder.
+fn relevant(ev: &notify::Event, out: &Path) -> bool {
+    !matches!(ev.kind, notify::EventKind::Access(_)) && ev.paths.iter().any(|p| !p.starts_with(out))
+}
+
+/// Checks the port, builds, serves on 127.0.0.1:`port`, and rebuilds on any change under
+/// the catalogue (server files, `overrides.yaml`), the templates folder or the rules file;
+/// open pages reload after each rebuild.
 pub fn serve(opts: &super::BuildOptions, port: u16) -> Result<()> {
-    let report = super::build(opts)?;
-    print_report(&report);
+    // The port first: a build of a large catalogue should not run only to find it taken.
     let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{port} (is it in use? try --port)"))?;
     let addr = listener.local_addr()?;
+    let report = super::build(opts)?;
+    print_report(&report);
+    let (tx, rx) = watch::channel(0u64);
+    let root = opts.out.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = serve_dir_live(listener, root, Some(rx)) {
+            eprintln!("error: {e:#}");
+        }
+    });
     eprintln!(
         "serving {} on http://{addr}/ (Ctrl+C to stop)",
         opts.out.display()
     );
-    let root = opts.out.clone();
-    std::thread::spawn(move || serve_dir(listener, root));
-    let watched = |o: &super::BuildOptions| {
-        let a = fingerprint(&o.catalogue.join("servers"));
-        let b = o.templates.as_deref().map(fingerprint).unwrap_or(0);
-        a ^ b.rotate_left(1)
+    let (etx, erx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        let _ = etx.send(ev);
+    })
+    .context("starting the file watcher")?;
+    use notify::Watcher as _;
+    let mut watch = |p: &Path, mode| {
+        watcher
+            .watch(p, mode)
+            .with_context(|| format!("watching {}", p.display()))
     };
-    let mut last = watched(opts);
+    watch(&opts.catalogue, notify::RecursiveMode::Recursive)?;
+    if let Some(t) = &opts.templates {
+        watch(t, notify::RecursiveMode::Recursive)?;
+    }
+    if let Some(r) = &opts.rules {
+        watch(r, notify::RecursiveMode::NonRecursive)?;
+    }
+    let out = std::fs::canonicalize(&opts.out).unwrap_or_else(|_| opts.out.clone());
     loop {
-        std::thread::sleep(Duration::from_millis(700));
-        let now = watched(opts);
-        if now != last {
-            last = now;
-            eprintln!("change seen, rebuilding…");
-            match super::build(opts) {
-                Ok(r) => print_report(&r),
-                Err(e) => eprintln!("error: {e:#}"),
+        let Ok(ev) = erx.recv() else { return Ok(()) };
+        if !ev
+            .as_ref()
+            .is_ok_and(|e| relevant(e, &out) || relevant(e, &opts.out))
+        {
+            continue;
+        }
+        // Let a burst of writes (an editor's save, a crawl) settle into one rebuild.
+        loop {
+            match erx.recv_timeout(Duration::from_millis(300)) {
+                Ok(_) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
             }
+        }
+        eprintln!("change seen, rebuilding…");
+        match super::build(opts) {
+            Ok(r) => {
+                print_report(&r);
+                tx.send_modify(|g| *g += 1);
+            }
+            Err(e) => eprintln!("error: {e:#}"),
         }
     }
 }

@@ -15,6 +15,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("changes.html", include_str!("../../templates/changes.html")),
     ("search.html", include_str!("../../templates/search.html")),
     ("404.html", include_str!("../../templates/404.html")),
+    ("method.html", include_str!("../../templates/method.html")),
+    ("rule.html", include_str!("../../templates/rule.html")),
+    ("api.html", include_str!("../../templates/api.html")),
+    ("compare.html", include_str!("../../templates/compare.html")),
 ];
 
 /// Built-in static files, by path under the site root.
@@ -30,6 +34,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
     (
         "static/search.js",
         include_bytes!("../../templates/static/search.js"),
+    ),
+    (
+        "static/compare.js",
+        include_bytes!("../../templates/static/compare.js"),
     ),
     (
         "static/favicon.svg",

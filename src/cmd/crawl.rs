@@ -71,8 +71,8 @@ pub struct Args {
     /// Retry only the servers whose last crawl failed (or that were never crawled).
     #[arg(long)]
     pub only_failed: bool,
-    /// Shared npm / uv cache for launched servers
-    /// (default: $XDG_CACHE_HOME/toolrisk/packages or ~/.cache/toolrisk/packages).
+    /// Shared npm / uv cache for launched servers (default: $XDG_CACHE_HOME/toolrisk/packages
+    /// or ~/.cache/toolrisk/packages; /var/cache/toolrisk/packages as root).
     #[arg(long, value_name = "DIR")]
     pub package_cache: Option<PathBuf>,
     /// Largest message (line, body or SSE event) in bytes.
@@ -305,6 +305,12 @@ fn parse_env(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<Stri
 }
 
 fn default_package_cache() -> Option<PathBuf> {
+    // As root, launched servers run as a separate unprivileged user, which must be able to
+    // reach the install folders: the system cache folder, not /root's.
+    // SAFETY: geteuid has no preconditions.
+    if std::env::var_os("XDG_CACHE_HOME").is_none() && unsafe { libc::geteuid() } == 0 {
+        return Some(PathBuf::from("/var/cache/toolrisk/packages"));
+    }
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;

@@ -206,6 +206,9 @@ pub struct Installed {
     /// Other host folders the program needs to see read-only (the Python interpreter's
     /// prefix when it is not under /usr).
     pub ro: Vec<PathBuf>,
+    /// Variables the program needs to start (`LD_LIBRARY_PATH` of a copied Python).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
     /// Whether install scripts ran.
     pub scripts: bool,
     /// Whether any installed package declares install scripts (then a failed start is retried
@@ -538,6 +541,7 @@ async fn install_npm(
         program,
         path: vec![bin_dir],
         ro: Vec::new(),
+        env: Default::default(),
         scripts: opts.scripts,
         has_scripts,
         metadata,
@@ -717,13 +721,21 @@ async fn install_pypi(
             pythons.push(Some(v.to_string()));
         }
     }
-    let pyroots = python_roots();
+    let mut pyroots = python_roots();
+    let copies = opts.cache.join("pythons");
+    pyroots.push(copies.clone());
     let mut last_err = None;
     for py in pythons.iter().take(4) {
         let _ = std::fs::remove_dir_all(dir);
         let mut venv_args: Vec<String> = vec!["venv".into(), "--quiet".into()];
-        if let Some(p) = py {
-            venv_args.extend(["--python".into(), p.clone()]);
+        let interpreter = match py {
+            Some(v) => find_python(v, &copies)?,
+            None => Some(PathBuf::from("/usr/bin/python3")).filter(|p| p.exists()),
+        };
+        match (interpreter, py) {
+            (Some(p), _) => venv_args.extend(["--python".into(), p.to_string_lossy().into_owned()]),
+            (None, Some(v)) => venv_args.extend(["--python".into(), v.clone()]),
+            (None, None) => {}
         }
         venv_args.push(dir.to_string_lossy().into_owned());
         let parent = dir.parent().unwrap_or(dir).to_path_buf();
@@ -788,6 +800,7 @@ async fn install_pypi(
     }
     // The interpreter the venv points to must be visible in the sandbox.
     let mut ro = Vec::new();
+    let mut env = std::collections::BTreeMap::new();
     if let Ok(cfg) = std::fs::read_to_string(dir.join("pyvenv.cfg")) {
         for line in cfg.lines() {
             if let Some(home) = line
@@ -798,6 +811,14 @@ async fn install_pypi(
                 if !home.starts_with("/usr") {
                     if let Some(prefix) = home.parent() {
                         ro.push(prefix.to_path_buf());
+                        // A shared-library Python found its libpython by an absolute
+                        // RUNPATH; a copy needs to be told.
+                        if prefix.starts_with(&copies) {
+                            env.insert(
+                                "LD_LIBRARY_PATH".to_string(),
+                                prefix.join("lib").to_string_lossy().into_owned(),
+                            );
+                        }
                     }
                 }
             }
@@ -809,11 +830,60 @@ async fn install_pypi(
         program,
         path: vec![dir.join("bin")],
         ro,
+        env,
         scripts: true,
         has_scripts: false,
         metadata,
         specs: plan.specs.clone(),
     })
+}
+
+/// The interpreter for version `v` ("3.12"): under /usr, or a Python installation outside
+/// it (pyenv) that the sandbox user can reach, or a copy of one in the package cache (made
+/// once, when the original sits in a private folder such as /root).
+fn find_python(v: &str, copies: &Path) -> Result<Option<PathBuf>, InstallError> {
+    let exe = format!("python{v}");
+    let system = Path::new("/usr/bin").join(&exe);
+    if system.exists() {
+        return Ok(Some(system));
+    }
+    let Some(root) = python_roots().into_iter().find(|r| {
+        r.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == v || n.starts_with(&format!("{v}.")))
+            && r.join("bin").join(&exe).exists()
+    }) else {
+        return Ok(None);
+    };
+    if super::sandbox::reachable_by_others(&root.join("bin")) {
+        return Ok(Some(root.join("bin").join(exe)));
+    }
+    let name = root
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    let copy = copies.join(&name);
+    if !copy.join("bin").join(&exe).exists() {
+        std::fs::create_dir_all(copies)
+            .map_err(|e| InstallError(format!("cannot create {}: {e}", copies.display())))?;
+        let tmp = copies.join(format!(".{}.tmp", name.to_string_lossy()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let st = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&root)
+            .arg(&tmp)
+            .status()
+            .map_err(|e| InstallError(format!("cp: {e}")))?;
+        if !st.success() {
+            return Err(InstallError(format!(
+                "copying the Python in {} into the package cache failed",
+                root.display()
+            )));
+        }
+        std::fs::rename(&tmp, &copy)
+            .map_err(|e| InstallError(format!("cannot move the Python copy into place: {e}")))?;
+    }
+    Ok(Some(copy.join("bin").join(exe)))
 }
 
 /// Python installations outside /usr (pyenv's `versions/*`, found through PATH), which uv may

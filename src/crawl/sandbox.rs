@@ -65,6 +65,9 @@ pub enum SandboxError {
     Unusable(String),
     /// A folder or file to bind could not be opened.
     Bind { path: PathBuf, error: String },
+    /// The sandbox user (a separate uid when we are root) cannot walk to a folder it must
+    /// see, because a parent folder is private (e.g. a package cache under /root).
+    Unreachable(PathBuf),
 }
 
 impl std::fmt::Display for SandboxError {
@@ -84,6 +87,12 @@ impl std::fmt::Display for SandboxError {
             SandboxError::Bind { path, error } => {
                 write!(f, "sandbox: cannot open {} to bind it: {error}", path.display())
             }
+            SandboxError::Unreachable(p) => write!(
+                f,
+                "sandbox: the server runs as its own unprivileged user, which cannot reach {} (a parent folder is private); \
+                 put the package cache where others may traverse, e.g. --package-cache /var/cache/toolrisk/packages",
+                p.display()
+            ),
         }
     }
 }
@@ -372,6 +381,13 @@ pub fn prepare(
         fds.push(fd);
         Ok::<(), SandboxError>(())
     };
+    if uid.is_some() {
+        for (host, _) in c.ro.iter().chain(c.rw.iter()) {
+            if !reachable_by_others(host) {
+                return Err(SandboxError::Unreachable(host.clone()));
+            }
+        }
+    }
     for (host, inside) in &c.ro {
         bind("--ro-bind-fd", host, inside, &mut a)?;
     }
@@ -401,6 +417,21 @@ pub fn prepare(
         limits: c.limits,
         base_tasks,
     })
+}
+
+/// Whether every folder above `p` lets others pass (`o+x`), so that a user of no group can
+/// reach `p` by its path (bubblewrap walks the path even for descriptor binds).
+pub fn reachable_by_others(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let mut cur = p.parent();
+    while let Some(d) = cur {
+        match std::fs::metadata(d) {
+            Ok(m) if m.permissions().mode() & 0o001 != 0 => {}
+            _ => return false,
+        }
+        cur = d.parent();
+    }
+    true
 }
 
 /// The user id and name a server sees for itself, and the passwd / group lines to show.

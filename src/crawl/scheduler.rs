@@ -580,6 +580,9 @@ async fn launch(
             .chain(inst.ro.iter().cloned())
             .collect();
         spec.path_prepend = inst.path.clone();
+        for (k, v) in &inst.env {
+            spec.env.entry(k.clone()).or_insert_with(|| v.clone());
+        }
     };
     match &installed {
         Some((plan, _, inst)) => {

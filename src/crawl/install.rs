@@ -790,7 +790,16 @@ async fn install_pypi(
     if let Some(e) = last_err {
         return Err(e);
     }
-    let bin = plan.bin.clone().unwrap_or_else(|| plan.main.clone());
+    let mut bin = plan.bin.clone().unwrap_or_else(|| plan.main.clone());
+    if !dir.join("bin").join(&bin).exists() {
+        // `uvx pkg` runs the console script named like the package; a package whose only
+        // console script has another name is run by that one (the sources file then names it
+        // with `--from`).
+        let scripts = console_scripts(dir, &plan.main);
+        if let [only] = scripts.as_slice() {
+            bin = only.clone();
+        }
+    }
     let program = dir.join("bin").join(&bin);
     if !program.exists() {
         return Err(InstallError(format!(
@@ -921,14 +930,35 @@ fn python_roots() -> Vec<PathBuf> {
     out
 }
 
-/// Metadata from the installed distribution's METADATA file (`<site-packages>/<name>-<ver>.dist-info`).
-pub fn pypi_metadata(venv: &Path, name: &str) -> Option<PackageMetadata> {
+/// The console scripts a distribution declares (`entry_points.txt`).
+pub fn console_scripts(venv: &Path, name: &str) -> Vec<String> {
+    let Some(info) = dist_info(venv, name) else {
+        return Vec::new();
+    };
+    let Ok(text) = crate::bounded::read_text(&info.join("entry_points.txt"), 1 << 20) else {
+        return Vec::new();
+    };
+    let mut in_section = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            in_section = l == "[console_scripts]";
+        } else if in_section {
+            if let Some((k, _)) = l.split_once('=') {
+                out.push(k.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The `.dist-info` folder of an installed distribution.
+fn dist_info(venv: &Path, name: &str) -> Option<PathBuf> {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '.'], "_");
     let want = norm(name);
-    let lib = venv.join("lib");
-    for py in std::fs::read_dir(&lib).ok()?.flatten() {
-        let sp = py.path().join("site-packages");
-        let Ok(rd) = std::fs::read_dir(&sp) else {
+    for py in std::fs::read_dir(venv.join("lib")).ok()?.flatten() {
+        let Ok(rd) = std::fs::read_dir(py.path().join("site-packages")) else {
             continue;
         };
         for e in rd.flatten() {
@@ -937,14 +967,20 @@ pub fn pypi_metadata(venv: &Path, name: &str) -> Option<PackageMetadata> {
                 continue;
             };
             let dist = stem.rsplit_once('-').map(|(n, _)| n).unwrap_or(stem);
-            if norm(dist) != want {
-                continue;
+            if norm(dist) == want {
+                return Some(e.path());
             }
-            let text = crate::bounded::read_text(&e.path().join("METADATA"), 4 << 20).ok()?;
-            return Some(parse_metadata(&text, &format!("{f}/METADATA")));
         }
     }
     None
+}
+
+/// Metadata from the installed distribution's METADATA file (`<site-packages>/<name>-<ver>.dist-info`).
+pub fn pypi_metadata(venv: &Path, name: &str) -> Option<PackageMetadata> {
+    let info = dist_info(venv, name)?;
+    let text = crate::bounded::read_text(&info.join("METADATA"), 4 << 20).ok()?;
+    let f = info.file_name()?.to_string_lossy().into_owned();
+    Some(parse_metadata(&text, &format!("{f}/METADATA")))
 }
 
 /// Parses the header part of a core-metadata (RFC 822 style) file.

@@ -516,7 +516,7 @@ async fn install_npm(
         .ok_or_else(|| InstallError(format!("{} is missing or not JSON", pj_path.display())))?;
     let bin_dir = dir.join("node_modules").join(".bin");
     let bin = match &plan.bin {
-        Some(b) => b.clone(),
+        Some(b) => bin_link_name(b),
         None => npm_bin(&plan.main, &pj).ok_or_else(|| {
             InstallError(format!(
                 "{} declares no `bin`: it is a library, not a server to start",
@@ -549,13 +549,25 @@ async fn install_npm(
     })
 }
 
+/// The name npm links a `bin` entry under: its last path part (`@scope/cmd` → `cmd`), as
+/// npm-normalize-package-bin does.
+fn bin_link_name(key: &str) -> String {
+    key.replace(['\\', ':'], "/")
+        .rsplit('/')
+        .next()
+        .unwrap_or(key)
+        .to_string()
+}
+
 /// The binary `npx <pkg>` runs: the only one, or the one named like the package.
 pub fn npm_bin(name: &str, pj: &serde_json::Value) -> Option<String> {
     let unscoped = name.rsplit('/').next().unwrap_or(name);
     match pj.get("bin")? {
         serde_json::Value::String(_) => Some(unscoped.to_string()),
-        serde_json::Value::Object(m) if m.len() == 1 => m.keys().next().cloned(),
-        serde_json::Value::Object(m) if m.contains_key(unscoped) => Some(unscoped.to_string()),
+        serde_json::Value::Object(m) if m.len() == 1 => m.keys().next().map(|k| bin_link_name(k)),
+        serde_json::Value::Object(m) if m.keys().any(|k| bin_link_name(k) == unscoped) => {
+            Some(unscoped.to_string())
+        }
         _ => None,
     }
 }
@@ -1111,6 +1123,8 @@ mod tests {
         assert_eq!(npm_bin("@a/b", &one).as_deref(), Some("srv"));
         let s = serde_json::json!({"bin": "x.js"});
         assert_eq!(npm_bin("@a/b", &s).as_deref(), Some("b"));
+        let scoped = serde_json::json!({"bin": {"@a/b": "x.js"}});
+        assert_eq!(npm_bin("@a/b", &scoped).as_deref(), Some("b"));
         let many = serde_json::json!({"bin": {"b": "1.js", "c": "2.js"}});
         assert_eq!(npm_bin("@a/b", &many).as_deref(), Some("b"));
         let ambiguous = serde_json::json!({"bin": {"x": "1.js", "y": "2.js"}});

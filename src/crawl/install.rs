@@ -339,8 +339,10 @@ async fn run_tool(
     opts: &InstallOptions,
     timeout: std::time::Duration,
 ) -> Result<String, InstallError> {
+    use std::os::unix::fs::PermissionsExt;
     let home = tempfile::Builder::new()
         .prefix("toolrisk-install-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
         .map_err(|e| InstallError(format!("cannot create a temp folder: {e}")))?;
     let host_path = std::env::var("PATH").unwrap_or_default();

@@ -381,9 +381,9 @@ pub fn prepare(
         fds.push(fd);
         Ok::<(), SandboxError>(())
     };
-    if uid.is_some() {
+    if let Some(u) = uid {
         for (host, _) in c.ro.iter().chain(c.rw.iter()) {
-            if !reachable_by_others(host) {
+            if !reachable_by(host, Some(u)) {
                 return Err(SandboxError::Unreachable(host.clone()));
             }
         }
@@ -422,10 +422,16 @@ pub fn prepare(
 /// Whether every folder above `p` lets others pass (`o+x`), so that a user of no group can
 /// reach `p` by its path (bubblewrap walks the path even for descriptor binds).
 pub fn reachable_by_others(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
+    reachable_by(p, None)
+}
+
+/// Like [`reachable_by_others`], where folders owned by `uid` need only their owner's `x`.
+pub fn reachable_by(p: &Path, uid: Option<u32>) -> bool {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let mut cur = p.parent();
     while let Some(d) = cur {
         match std::fs::metadata(d) {
+            Ok(m) if Some(m.uid()) == uid && m.permissions().mode() & 0o100 != 0 => {}
             Ok(m) if m.permissions().mode() & 0o001 != 0 => {}
             _ => return false,
         }
@@ -505,8 +511,10 @@ impl Scratch {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .take(40)
             .collect();
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::Builder::new()
             .prefix(&format!("toolrisk-{safe}-"))
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .map_err(|e| format!("cannot create a scratch folder: {e}"))?;
         for sub in ["home", "work", "tmp"] {

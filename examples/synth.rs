@@ -944,6 +944,7 @@ fn server(seed: u64, index: usize, tools_per_server: usize) -> Server {
         version: package.version.clone(),
         repository: Some(format!("https://github.com/{owner}/{repo}")),
         homepage: None,
+        package_metadata: None,
         provenance: vec![Provenance {
             source: if package.registry == "npm" {
                 "npm-launch".into()

@@ -57,9 +57,11 @@ pub enum Command {
         2  unusable input (named, with line and column), or the server could not be listed")]
     Check(Box<cmd::check::Args>),
     /// Pin a server's tool definitions in a lock file for `check --baseline`.
-    #[command(after_help = "Examples:\n  toolrisk lock tools.json --out toolrisk.lock\n  \
+    #[command(
+        after_help = "Examples:\n  toolrisk lock tools.json --out toolrisk.lock\n  \
         toolrisk lock --stdio 'npx -y my-mcp-server@1.2.3' --out toolrisk.lock\n\n\
-        Exit status:\n  0  written\n  2  unusable input, or the server could not be listed")]
+        Exit status:\n  0  written\n  2  unusable input, or the server could not be listed"
+    )]
     Lock(cmd::lock::Args),
     /// Explain a catalogued server's tools, or one tool with its evidence.
     Show(cmd::show::Args),

@@ -51,6 +51,10 @@ pub struct Server {
     /// Tool definition changes between crawls, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// What the installed package says about itself (package.json or the wheel's METADATA),
+    /// read by a launch crawl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_metadata: Option<PackageMetadata>,
     /// What registries (Docker, ToolHive, the official registry, …) say about the server:
     /// category, tags, the environment it needs, their own names for it, and where the
     /// sources disagree.
@@ -142,6 +146,39 @@ pub struct Disagreement {
 pub struct SourceValue {
     pub source: String,
     pub value: String,
+}
+
+/// Metadata of an installed package, as the package itself declares it, with where it was
+/// read. Every field is the package author's text (untrusted: escaped where shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageMetadata {
+    /// `npm package.json` or `PyPI wheel METADATA`.
+    pub source: String,
+    /// The file inside the install, e.g. `node_modules/@scope/name/package.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// SPDX expression or the licence text's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Author or publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// When this version was published (RFC 3339, from the registry), where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_date: Option<String>,
 }
 
 /// An installable package of a server.

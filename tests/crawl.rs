@@ -59,11 +59,14 @@ fn fast_limits() -> Limits {
     }
 }
 
+/// These tests are about the protocol and the process group, with our own servers: they run
+/// them unconfined (the sandbox has its own tests, tests/sandbox.rs).
 fn spec(program: &str, args: &[&str], scratch: &Path) -> LaunchSpec {
     LaunchSpec {
         program: program.into(),
         args: args.iter().map(|s| s.to_string()).collect(),
         scratch: scratch.to_path_buf(),
+        sandbox: toolrisk::crawl::sandbox::SandboxMode::Unconfined,
         ..LaunchSpec::default()
     }
 }

@@ -64,6 +64,8 @@ pub struct Listed {
 /// Crawl settings for one live listing.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
+    /// How a launched server is confined (bubblewrap unless `--no-sandbox`).
+    pub sandbox: crate::crawl::sandbox::SandboxMode,
     pub limits: Limits,
     pub package_cache: Option<PathBuf>,
 }
@@ -118,6 +120,10 @@ pub fn list_tools(target: Target, opts: &LiveOptions) -> Result<Listed, LiveErro
         progress_bar: false,
         quiet: true,
         polite: Politeness::default(),
+        sandbox: opts.sandbox,
+        pass_proxy: false,
+        force: true,
+        resource_limits: Default::default(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -47,6 +47,10 @@ pub struct Input {
     /// Seconds for the whole listing of a --stdio / --url server.
     #[arg(long, default_value_t = 180)]
     pub server_timeout: u64,
+    /// Run a --stdio server WITHOUT the bubblewrap sandbox, with your user's rights (it can
+    /// read your files and reach the network). Only for a throw-away container or VM.
+    #[arg(long)]
+    pub no_sandbox: bool,
 }
 
 /// How to classify (shared by `check` and `lock`).
@@ -103,7 +107,16 @@ pub(crate) struct Acquired {
 
 /// Reads or lists the tools. Every failure is an error (exit 2) saying what failed.
 pub(crate) fn acquire(input: &Input) -> anyhow::Result<Acquired> {
+    let sandbox = if input.no_sandbox {
+        if input.stdio.is_some() {
+            eprintln!("{}", toolrisk::crawl::sandbox::NO_SANDBOX_WARNING);
+        }
+        toolrisk::crawl::sandbox::SandboxMode::Unconfined
+    } else {
+        toolrisk::crawl::sandbox::SandboxMode::Bubblewrap
+    };
     let opts = || live::LiveOptions {
+        sandbox,
         limits: toolrisk::crawl::Limits {
             init_timeout: Duration::from_secs(input.init_timeout),
             server_timeout: Duration::from_secs(input.server_timeout),

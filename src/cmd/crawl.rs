@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use toolrisk::catalogue::{write_atomic, Catalogue};
+use toolrisk::crawl::sandbox::{self, SandboxMode};
 use toolrisk::crawl::scheduler::{self, Options};
 use toolrisk::crawl::targets::{default_package_cache, parse_env, stdio_target, url_target};
 use toolrisk::crawl::{registries, sources, Limits};
@@ -45,6 +46,18 @@ pub struct Args {
     /// Connect to remote endpoints of the servers.
     #[arg(long)]
     pub live: bool,
+    /// Run launched servers WITHOUT the bubblewrap sandbox, with your user's rights (they can
+    /// read your files and reach the network). Only for a throw-away container or VM.
+    #[arg(long)]
+    pub no_sandbox: bool,
+    /// Pass your proxy and CA variables (HTTPS_PROXY, SSL_CERT_FILE, …) to launched servers.
+    /// Off by default: proxy URLs may carry `user:pass@`.
+    #[arg(long)]
+    pub pass_proxy: bool,
+    /// Re-crawl launched packages even when their pinned version did not change since the
+    /// last good crawl.
+    #[arg(long)]
+    pub force: bool,
     /// Servers crawled at once (default: the core count).
     #[arg(long, short = 'j')]
     pub concurrency: Option<usize>,
@@ -57,8 +70,8 @@ pub struct Args {
     /// Retry only the servers whose last crawl failed (or that were never crawled).
     #[arg(long)]
     pub only_failed: bool,
-    /// Shared npm / uv cache for launched servers
-    /// (default: $XDG_CACHE_HOME/toolrisk/packages or ~/.cache/toolrisk/packages).
+    /// Shared npm / uv cache for launched servers (default: $XDG_CACHE_HOME/toolrisk/packages
+    /// or ~/.cache/toolrisk/packages; /var/cache/toolrisk/packages as root).
     #[arg(long, value_name = "DIR")]
     pub package_cache: Option<PathBuf>,
     /// Largest message (line, body or SSE event) in bytes.
@@ -180,7 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let found = rt.block_on(registries::discover(&ctx))?;
         for p in &found.problems {
-            eprintln!("warning: {p}");
+            eprintln!("warning: {}", toolrisk::text::escape_line(p));
         }
         eprintln!(
             "{}: {} servers from {} page(s){}{}{}",
@@ -239,6 +252,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         resume_since.as_deref().unwrap_or(&started).as_bytes(),
     )?;
 
+    let sandbox_mode = if args.no_sandbox {
+        SandboxMode::Unconfined
+    } else {
+        SandboxMode::Bubblewrap
+    };
+    if launch {
+        match sandbox_mode {
+            SandboxMode::Unconfined => eprintln!("{}", sandbox::NO_SANDBOX_WARNING),
+            SandboxMode::Bubblewrap => {
+                if let Err(e) = sandbox::bwrap() {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    }
     let package_cache = args.package_cache.clone().or_else(default_package_cache);
     let opts = Options {
         catalogue,
@@ -255,6 +284,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress_bar: true,
         quiet: args.quiet,
         polite,
+        sandbox: sandbox_mode,
+        pass_proxy: args.pass_proxy,
+        force: args.force,
+        resource_limits: Default::default(),
     };
     let t0 = std::time::Instant::now();
     let summary = rt.block_on(scheduler::run(targets, &opts))?;

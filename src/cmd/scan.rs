@@ -72,7 +72,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         launch: args.launch,
         live: args.live,
         checks: match &args.locks {
-            Some(dir) => vec![scan::drift::lock_drift(dir.clone(), args.catalogue.to_path_buf())],
+            Some(dir) => vec![scan::drift::lock_drift(
+                dir.clone(),
+                args.catalogue.to_path_buf(),
+            )],
             None => vec![],
         },
     };

@@ -631,6 +631,13 @@ pub fn identity_keys(s: &Server) -> Vec<String> {
         .map(|p| package_key(&p.registry, &p.identifier))
         .collect();
     keys.extend(s.repository.as_deref().and_then(repo_key));
+    // A launched package names its repository in its own package.json / METADATA.
+    keys.extend(
+        s.package_metadata
+            .as_ref()
+            .and_then(|m| m.repository.as_deref())
+            .and_then(repo_key),
+    );
     keys.sort();
     keys.dedup();
     keys

@@ -10,8 +10,10 @@
 
 pub mod client;
 pub mod http;
+pub mod install;
 pub mod merge;
 pub mod registries;
+pub mod sandbox;
 pub mod scheduler;
 pub mod sources;
 pub mod stdio;

@@ -5,11 +5,15 @@
 
 use super::client::{fetch_tools, fetch_tools_http, FetchError, Fetched, Transport};
 use super::http::Politeness;
+use super::install::{self, Ecosystem, InstallOptions};
 use super::merge::{merge, Change, Outcome};
+use super::sandbox::{self, ResourceLimits, SandboxMode, Scratch};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
 use super::Limits;
 use crate::catalogue::{load_server, Catalogue};
-use crate::model::{CrawlStatus, Provenance, RegistryEntry, RegistryMetadata, Server, Tool};
+use crate::model::{
+    CrawlStatus, PackageMetadata, Provenance, RegistryEntry, RegistryMetadata, Server, Tool,
+};
 use anyhow::Result;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -79,6 +83,14 @@ pub struct Options {
     pub quiet: bool,
     /// Per-host spacing of HTTP requests.
     pub polite: Politeness,
+    /// Bubblewrap (default) or unconfined (`--no-sandbox`) for launched servers.
+    pub sandbox: SandboxMode,
+    /// Pass the parent's proxy and CA variables to launched servers (`--pass-proxy`).
+    pub pass_proxy: bool,
+    /// Re-crawl launched packages even when their pinned version has not changed.
+    pub force: bool,
+    /// Memory, process and file-size limits of launched servers.
+    pub resource_limits: ResourceLimits,
 }
 
 /// Totals of a run.
@@ -211,8 +223,9 @@ impl Summary {
         }
         for (slug, err) in &self.failures {
             s.push_str(&format!(
-                "failed: {slug}: {}\n",
-                super::truncate_str(err, 600)
+                "failed: {}: {}\n",
+                crate::text::escape_line(slug),
+                crate::text::escape_line(super::truncate_str(err, 600))
             ));
         }
         s
@@ -323,7 +336,7 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
     while let Some(r) = stream.next().await {
         done += 1;
         let line = match r {
-            OneResult::Skipped(slug) => {
+            OneResult::Skipped(slug, why) => {
                 summary.skipped += 1;
                 summary.results.push(ServerResult {
                     slug: slug.clone(),
@@ -337,7 +350,7 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
                     error: None,
                     secs: 0.0,
                 });
-                format!("skipped {slug}")
+                format!("skipped {slug} ({why})")
             }
             OneResult::Done {
                 slug,
@@ -383,9 +396,16 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
                 } else {
                     "ok"
                 };
-                let mut l = format!("{status:7} {slug} ({tools} tools, {secs:.1} s)");
+                // Server text (errors, stderr tails) is escaped before it reaches a terminal.
+                let mut l = format!(
+                    "{status:7} {} ({tools} tools, {secs:.1} s)",
+                    crate::text::escape_line(&slug)
+                );
                 if let Some(e) = error {
-                    l.push_str(&format!(": {}", super::truncate_str(&e, 300)));
+                    l.push_str(&format!(
+                        ": {}",
+                        crate::text::escape_line(super::truncate_str(&e, 300))
+                    ));
                 }
                 l
             }
@@ -407,7 +427,7 @@ pub async fn run(mut targets: Vec<Target>, opts: &Options) -> Result<Summary> {
 }
 
 enum OneResult {
-    Skipped(String),
+    Skipped(String, &'static str),
     Done {
         slug: String,
         change: Change,
@@ -452,7 +472,7 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
             .as_deref()
             .is_some_and(|a| a >= since.as_str())
         {
-            return OneResult::Skipped(t.server.slug.clone());
+            return OneResult::Skipped(t.server.slug.clone(), "done in the interrupted run");
         }
     }
     if opts.only_failed
@@ -460,7 +480,24 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
             matches!(r.crawl.status, CrawlStatus::Ok | CrawlStatus::Partial) && r.id == t.server.id
         })
     {
-        return OneResult::Skipped(t.server.slug.clone());
+        return OneResult::Skipped(t.server.slug.clone(), "last crawl succeeded");
+    }
+    // A launched package whose pinned version has not changed since a good crawl gives the
+    // same tools again: skip it unless --force.
+    if !opts.force && opts.launch && matches!(t.how, How::Launch { .. }) {
+        if let Some(rec) = &existing {
+            let pinned = t.server.packages.first().and_then(|p| p.version.as_deref());
+            if rec.id == t.server.id
+                && matches!(rec.crawl.status, CrawlStatus::Ok | CrawlStatus::Partial)
+                && pinned.is_some()
+                && rec.packages.first().and_then(|p| p.version.as_deref()) == pinned
+            {
+                return OneResult::Skipped(
+                    t.server.slug.clone(),
+                    "version unchanged; --force re-crawls",
+                );
+            }
+        }
     }
     if let Some(rec) = &existing {
         if rec.id != t.server.id {
@@ -483,13 +520,17 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
         }
     }
     let now = super::now_rfc3339();
-    let live = fetch_live(&t, opts).await;
+    let mut side = Side::default();
+    let live = fetch_live(&t, opts, &mut side).await;
     let mut fresh = t.server.clone();
     if let Some(entry) = t.registry_tools.as_ref().and_then(|r| r.entry.clone()) {
         fresh.registry_metadata = Some(RegistryMetadata {
             entries: vec![entry],
             disagreements: Vec::new(),
         });
+    }
+    if side.metadata.is_some() {
+        fresh.package_metadata = side.metadata.clone();
     }
     let outcome = match (live, &t.registry_tools) {
         (Some(Ok((fetched, prov))), _) => {
@@ -546,8 +587,16 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
         } => Some(p.clone()),
         _ => None,
     };
-    let (rec, change) = merge(existing, &fresh, outcome, &now);
-    let write_error = opts.catalogue.write(&rec).err().map(|e| format!("{e:#}"));
+    let (mut rec, change) = merge(existing, &fresh, outcome, &now);
+    if fresh.package_metadata.is_some() {
+        rec.package_metadata = fresh.package_metadata.clone();
+    }
+    let write_error = opts
+        .catalogue
+        .write(&rec)
+        .err()
+        .map(|e| format!("{e:#}"))
+        .or(side.cleanup_error);
     OneResult::Done {
         slug: rec.slug.clone(),
         change,
@@ -558,10 +607,20 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
     }
 }
 
+/// What a live fetch found besides the tools.
+#[derive(Default)]
+struct Side {
+    /// The installed package's own metadata.
+    metadata: Option<PackageMetadata>,
+    /// Removing the scratch folder failed (an error of the run; the record is still written).
+    cleanup_error: Option<String>,
+}
+
 /// Live fetch, if this run may reach the server. Returns the provenance to record.
 async fn fetch_live(
     t: &Target,
     opts: &Options,
+    side: &mut Side,
 ) -> Option<Result<(Fetched, Provenance), FetchError>> {
     match &t.how {
         How::Launch {
@@ -570,54 +629,15 @@ async fn fetch_live(
             pass_env,
             files,
         } if opts.launch => {
-            let scratch = match scratch_dir(&t.server.slug) {
+            let scratch = match Scratch::new(&t.server.slug) {
                 Ok(d) => d,
                 Err(e) => return Some(Err(FetchError::new(e))),
             };
-            if let Err(e) = write_files(scratch.path(), files) {
-                return Some(Err(FetchError::new(e)));
+            let r = launch(t, opts, side, &scratch, argv, env, pass_env, files).await;
+            if let Err(e) = scratch.close() {
+                side.cleanup_error = Some(e);
             }
-            let expand = |s: &str| expand_placeholders(s, scratch.path());
-            let spec = LaunchSpec {
-                program: argv[0].clone(),
-                args: argv[1..].iter().map(|a| expand(a)).collect(),
-                env: env.iter().map(|(k, v)| (k.clone(), expand(v))).collect(),
-                pass_env: pass_env.clone(),
-                scratch: scratch.path().to_path_buf(),
-                package_cache: opts.package_cache.clone(),
-            };
-            let source = match t.server.packages.first().map(|p| p.registry.as_str()) {
-                Some("npm") => "npm-launch",
-                Some("pypi") => "pypi-launch",
-                Some("oci") => "oci-launch",
-                _ => "stdio",
-            };
-            let prov = Provenance {
-                source: source.into(),
-                fetched_at: super::now_rfc3339(),
-                protocol_version: None,
-                location: Some(super::stdio::shell_join(argv)),
-                tools: true,
-            };
-            let mut r = match StdioTransport::spawn(&spec, &opts.limits) {
-                Ok(tr) => fetch_tools(Transport::Stdio(tr), &opts.limits).await,
-                Err(e) => Err(FetchError::new(e)),
-            };
-            // Some legacy servers die on the `server/discover` probe: start them again and
-            // go straight to `initialize`.
-            if r.as_ref().is_err_and(|e| e.retry_without_discover) {
-                let legacy = Limits {
-                    probe_discover: false,
-                    ..opts.limits.clone()
-                };
-                let _ = write_files(scratch.path(), files);
-                r = match StdioTransport::spawn(&spec, &legacy) {
-                    Ok(tr) => fetch_tools(Transport::Stdio(tr), &legacy).await,
-                    Err(e) => Err(FetchError::new(e)),
-                };
-            }
-            drop(scratch);
-            Some(r.map(|f| (f, prov)))
+            Some(r)
         }
         How::Url(url) if opts.live => {
             let fetched_at = super::now_rfc3339();
@@ -640,24 +660,133 @@ async fn fetch_live(
     }
 }
 
-/// A scratch folder for one server (HOME and working directory), removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn path(&self) -> &std::path::Path {
-        &self.0
+/// Installs (for `npx` / `uvx` commands) and starts one server in its scratch folder.
+#[allow(clippy::too_many_arguments)]
+async fn launch(
+    t: &Target,
+    opts: &Options,
+    side: &mut Side,
+    scratch: &Scratch,
+    argv: &[String],
+    env: &BTreeMap<String, String>,
+    pass_env: &[String],
+    files: &BTreeMap<String, String>,
+) -> Result<(Fetched, Provenance), FetchError> {
+    let mut spec = LaunchSpec {
+        program: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        env: BTreeMap::new(),
+        pass_env: pass_env.to_vec(),
+        scratch: scratch.path().to_path_buf(),
+        package_cache: opts.package_cache.clone(),
+        sandbox: opts.sandbox,
+        pass_proxy: opts.pass_proxy,
+        inside: Some(std::path::Path::new(sandbox::INSIDE_SCRATCH).join(&t.server.slug)),
+        limits: opts.resource_limits,
+        ..LaunchSpec::default()
+    };
+    let visible = spec.visible_scratch();
+    let expand = |s: &str| expand_placeholders(s, &visible);
+    spec.env = env.iter().map(|(k, v)| (k.clone(), expand(v))).collect();
+    // Install first (into the package cache), then run from the install folder.
+    let plan = install::plan(argv).map_err(FetchError::new)?;
+    let mut installed = None;
+    if let (Some(plan), Some(cache)) = (&plan, &opts.package_cache) {
+        let iopts = InstallOptions {
+            cache: cache.clone(),
+            sandboxed: opts.sandbox == SandboxMode::Bubblewrap,
+            scripts: false,
+        };
+        let inst = install::install(plan, &iopts)
+            .await
+            .map_err(|e| FetchError::new(format!("install: {e}")))?;
+        installed = Some((plan.clone(), iopts, inst));
+    } else if plan.is_some() && opts.sandbox == SandboxMode::Bubblewrap {
+        return Err(FetchError::new(
+            "a sandboxed launch needs a package cache to install into (--package-cache)",
+        ));
     }
+    let apply = |spec: &mut LaunchSpec, inst: &install::Installed, plan: &install::InstallPlan| {
+        spec.program = inst.program.to_string_lossy().into_owned();
+        spec.args = plan.args.iter().map(|a| expand(a)).collect();
+        spec.ro = std::iter::once(inst.dir.clone())
+            .chain(inst.ro.iter().cloned())
+            .collect();
+        spec.path_prepend = inst.path.clone();
+        for (k, v) in &inst.env {
+            spec.env.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    };
+    match &installed {
+        Some((plan, _, inst)) => {
+            apply(&mut spec, inst, plan);
+            side.metadata = inst.metadata.clone();
+        }
+        None => spec.args = argv[1..].iter().map(|a| expand(a)).collect(),
+    }
+    let source = match t.server.packages.first().map(|p| p.registry.as_str()) {
+        Some("npm") => "npm-launch",
+        Some("pypi") => "pypi-launch",
+        Some("oci") => "oci-launch",
+        _ => "stdio",
+    };
+    let prov = Provenance {
+        source: source.into(),
+        fetched_at: super::now_rfc3339(),
+        protocol_version: None,
+        location: Some(super::stdio::shell_join(argv)),
+        tools: true,
+    };
+    let mut r = start_and_fetch(&spec, &opts.limits, scratch, files, &visible).await;
+    // Some legacy servers die on the `server/discover` probe: start them again and go
+    // straight to `initialize`.
+    if r.as_ref().is_err_and(|e| e.retry_without_discover) {
+        let legacy = Limits {
+            probe_discover: false,
+            ..opts.limits.clone()
+        };
+        r = start_and_fetch(&spec, &legacy, scratch, files, &visible).await;
+    }
+    // Installed without its install scripts and it does not start: install again with them
+    // (still in the install sandbox) and try once more.
+    if let (Err(_), Some((plan, iopts, inst))) = (&r, &installed) {
+        if plan.ecosystem == Ecosystem::Npm && inst.has_scripts && !inst.scripts {
+            let with_scripts = InstallOptions {
+                scripts: true,
+                ..iopts.clone()
+            };
+            if let Ok(inst2) = install::install(plan, &with_scripts).await {
+                apply(&mut spec, &inst2, plan);
+                side.metadata = inst2.metadata.clone();
+                r = start_and_fetch(&spec, &opts.limits, scratch, files, &visible).await;
+            }
+        }
+    }
+    r.map(|f| (f, prov))
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+/// Writes the dummy files afresh and runs one fetch.
+async fn start_and_fetch(
+    spec: &LaunchSpec,
+    limits: &Limits,
+    scratch: &Scratch,
+    files: &BTreeMap<String, String>,
+    visible: &std::path::Path,
+) -> Result<Fetched, FetchError> {
+    write_files(scratch.path(), visible, files).map_err(FetchError::new)?;
+    match StdioTransport::spawn(spec, limits) {
+        Ok(tr) => fetch_tools(Transport::Stdio(tr), limits).await,
+        Err(e) => Err(FetchError::new(e)),
     }
 }
 
 /// Writes dummy files (credentials, configs) inside the scratch folder; a path that would
 /// leave it is refused.
-fn write_files(scratch: &std::path::Path, files: &BTreeMap<String, String>) -> Result<(), String> {
+fn write_files(
+    scratch: &std::path::Path,
+    visible: &std::path::Path,
+    files: &BTreeMap<String, String>,
+) -> Result<(), String> {
     for (rel, content) in files {
         let p = std::path::Path::new(rel);
         if p.is_absolute()
@@ -672,21 +801,10 @@ fn write_files(scratch: &std::path::Path, files: &BTreeMap<String, String>) -> R
         if let Some(dir) = full.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("file `{rel}`: {e}"))?;
         }
-        let content = expand_placeholders(content, scratch);
+        let content = expand_placeholders(content, visible);
         std::fs::write(&full, content).map_err(|e| format!("file `{rel}`: {e}"))?;
     }
     Ok(())
-}
-
-/// The scratch folder of a server has a stable path (`<tmp>/toolrisk-crawl/<slug>`), because
-/// some servers put their working directory into tool descriptions: a random path would show
-/// up as a definition change on every crawl.
-fn scratch_dir(slug: &str) -> Result<Scratch, String> {
-    let dir = std::env::temp_dir().join("toolrisk-crawl").join(slug);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("cannot create scratch folder {}: {e}", dir.display()))?;
-    Ok(Scratch(dir))
 }
 
 /// Default concurrency: the core count, at least 1.

@@ -1,8 +1,10 @@
-//! The stdio transport: starts a server as a child process in its own process group, with a
-//! scrubbed environment and a scratch HOME and working directory, reads newline-delimited
-//! JSON-RPC from its stdout under a per-line cap, drains stderr into a bounded tail, and kills
-//! the whole group at the end (npx / uvx leave grandchildren behind).
+//! The stdio transport: starts a server as a child process in its own process group, inside
+//! the bubblewrap sandbox (see `sandbox.rs`; `--no-sandbox` runs it unconfined), with a
+//! scrubbed environment and a private HOME, /tmp and working directory, reads
+//! newline-delimited JSON-RPC from its stdout under a per-line cap, drains stderr into a
+//! bounded tail, and kills the whole group at the end (npx / uvx leave grandchildren behind).
 
+use super::sandbox::{self, Confinement, ResourceLimits, SandboxMode};
 use super::Limits;
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
@@ -26,10 +28,39 @@ pub struct LaunchSpec {
     /// Scratch folder: HOME is `<scratch>/home`, the working directory `<scratch>/work`.
     pub scratch: PathBuf,
     /// Shared package cache for npx / uvx (so each server does not download the world again).
+    /// Unconfined launches only: in the sandbox there is no network, so the package is
+    /// installed beforehand (`install.rs`) and only its folder is shown ([`LaunchSpec::ro`]).
     pub package_cache: Option<PathBuf>,
+    /// Bubblewrap (the default) or unconfined (`--no-sandbox`).
+    pub sandbox: SandboxMode,
+    /// Host folders or files the server must see, read-only, at the same path (its install
+    /// folder, the Python it runs on, a local script named on the command line).
+    pub ro: Vec<PathBuf>,
+    /// Folders put first on PATH (the install's `bin`).
+    pub path_prepend: Vec<PathBuf>,
+    /// Pass the parent's proxy and CA variables (`--pass-proxy`); off by default, because
+    /// proxy URLs may carry `user:pass@`.
+    pub pass_proxy: bool,
+    /// Where the scratch folder appears inside the sandbox (default
+    /// `/tmp/toolrisk-crawl/server`); see [`LaunchSpec::visible_scratch`].
+    pub inside: Option<PathBuf>,
+    /// Memory, process and file-size limits.
+    pub limits: ResourceLimits,
 }
 
 impl LaunchSpec {
+    /// The scratch folder as the server sees it: the fixed inside path in the sandbox, the
+    /// real folder when unconfined. `{home}`, `{work}` and `{scratch}` expand against this.
+    pub fn visible_scratch(&self) -> PathBuf {
+        match self.sandbox {
+            SandboxMode::Bubblewrap => self
+                .inside
+                .clone()
+                .unwrap_or_else(|| Path::new(sandbox::INSIDE_SCRATCH).join("server")),
+            SandboxMode::Unconfined => self.scratch.clone(),
+        }
+    }
+
     /// The command line as one string, for reports.
     pub fn display(&self) -> String {
         let mut argv = vec![self.program.clone()];
@@ -107,9 +138,11 @@ pub fn split_command(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Parent variables every launched server gets: where the CA certificates and proxies are,
-/// so that npx / uvx can download packages behind a TLS-inspecting proxy.
-pub const PASS_ALWAYS: &[&str] = &[
+/// Parent variables a launched server gets only with `--pass-proxy`: where the CA
+/// certificates and proxies are (so that an unconfined npx / uvx can download packages behind
+/// a TLS-inspecting proxy). Proxy URLs may carry credentials, so they are never passed
+/// unasked.
+pub const PROXY_AND_CA: &[&str] = &[
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
     "NODE_EXTRA_CA_CERTS",
@@ -165,10 +198,11 @@ impl Tail {
             self.buf.push_back(b);
         }
     }
+    /// The tail as text, with control characters escaped (it goes to the terminal).
     pub fn text(&self) -> String {
         let v: Vec<u8> = self.buf.iter().copied().collect();
         let s = String::from_utf8_lossy(&v);
-        s.trim().to_string()
+        crate::text::escape_control(s.trim())
     }
 }
 
@@ -301,7 +335,7 @@ impl LineDecoder {
             let s = String::from_utf8_lossy(line);
             self.stats
                 .junk_samples
-                .push(super::truncate_str(&s, 200).to_string());
+                .push(crate::text::escape_line(super::truncate_str(&s, 200)));
         }
         if self.stats.junk_lines == self.max_junk + 1 {
             out.push(Incoming::Fatal(format!(
@@ -331,28 +365,117 @@ pub struct StdioTransport {
 }
 
 impl StdioTransport {
-    /// Starts the server.
+    /// Starts the server: under bubblewrap unless the spec says unconfined.
     pub fn spawn(spec: &LaunchSpec, limits: &Limits) -> Result<StdioTransport, String> {
         let home = spec.scratch.join("home");
         let work = spec.scratch.join("work");
-        for d in [&home, &work] {
+        let tmp = spec.scratch.join("tmp");
+        for d in [&home, &work, &tmp] {
             std::fs::create_dir_all(d)
                 .map_err(|e| format!("cannot create scratch folder {}: {e}", d.display()))?;
         }
-        let mut cmd = Command::new(&spec.program);
-        cmd.args(&spec.args)
-            .env_clear()
-            .current_dir(&work)
+        let visible = spec.visible_scratch();
+        let (v_home, v_work) = (visible.join("home"), visible.join("work"));
+        let mut prepared = None;
+        let mut cmd = match spec.sandbox {
+            SandboxMode::Bubblewrap => {
+                let uid = sandbox::sandbox_uid();
+                let shown_uid = uid.unwrap_or_else(|| {
+                    // SAFETY: getuid has no preconditions.
+                    unsafe { libc::getuid() }
+                });
+                let (passwd, group) = sandbox::passwd_lines(shown_uid, &v_home);
+                let (pw, gr) = (spec.scratch.join("passwd"), spec.scratch.join("group"));
+                std::fs::write(&pw, passwd)
+                    .and_then(|_| std::fs::write(&gr, group))
+                    .map_err(|e| format!("cannot write the sandbox's passwd file: {e}"))?;
+                if let Some(uid) = uid {
+                    sandbox::chown_tree(&spec.scratch, uid).map_err(|e| {
+                        format!(
+                            "cannot hand the scratch folder {} to the sandbox user: {e}",
+                            spec.scratch.display()
+                        )
+                    })?;
+                }
+                let mut ro: Vec<(PathBuf, PathBuf)> =
+                    spec.ro.iter().map(|p| (p.clone(), p.clone())).collect();
+                // A local program or script (`python3 /abs/server.py`: the program and its
+                // first argument only, never later arguments) outside the system folders is
+                // shown read-only where it is.
+                for a in std::iter::once(&spec.program).chain(spec.args.iter().take(1)) {
+                    let p = Path::new(a);
+                    if p.is_absolute()
+                        && p.is_file()
+                        && !["/usr", "/bin", "/lib", "/etc", "/opt", "/proc", "/dev"]
+                            .iter()
+                            .any(|s| p.starts_with(s))
+                        && !p.starts_with(&visible)
+                        && !ro.iter().any(|(h, _)| p.starts_with(h))
+                    {
+                        ro.push((p.to_path_buf(), p.to_path_buf()));
+                    }
+                }
+                let c = Confinement {
+                    rw: vec![
+                        (home.clone(), v_home.clone()),
+                        (work.clone(), v_work.clone()),
+                    ],
+                    ro,
+                    chdir: v_work.clone(),
+                    network: false,
+                    tmpfs_tmp: true,
+                    passwd: Some((pw, gr)),
+                    limits: spec.limits,
+                    uid,
+                };
+                let mut path: Vec<String> = spec
+                    .path_prepend
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect();
+                path.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+                let prep = sandbox::prepare(&c, &spec.program, &spec.args, &path.join(":"))
+                    .map_err(|e| e.to_string())?;
+                let mut cmd = Command::new(&prep.program);
+                cmd.args(&prep.args);
+                prep.apply(&mut cmd);
+                prepared = Some(prep);
+                cmd
+            }
+            SandboxMode::Unconfined => {
+                let mut cmd = Command::new(&spec.program);
+                cmd.args(&spec.args).current_dir(&work);
+                cmd
+            }
+        };
+        cmd.env_clear()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .process_group(0);
-        if let Some(path) = std::env::var_os("PATH") {
-            cmd.env("PATH", path);
+        match spec.sandbox {
+            SandboxMode::Bubblewrap => {
+                cmd.env("TMPDIR", "/tmp");
+            }
+            SandboxMode::Unconfined => {
+                let mut path = std::env::join_paths(&spec.path_prepend).unwrap_or_default();
+                if let Some(p) = std::env::var_os("PATH") {
+                    if !path.is_empty() {
+                        path.push(":");
+                    }
+                    path.push(p);
+                }
+                cmd.env("PATH", path).env("TMPDIR", &tmp);
+                if let Some(cache) = &spec.package_cache {
+                    cmd.env("npm_config_cache", cache.join("npm"))
+                        .env("UV_CACHE_DIR", cache.join("uv"))
+                        .env("UV_TOOL_DIR", cache.join("uv-tools"))
+                        .env("UV_PYTHON_INSTALL_DIR", cache.join("uv-python"));
+                }
+            }
         }
-        cmd.env("HOME", &home)
-            .env("TMPDIR", spec.scratch.join("work"))
+        cmd.env("HOME", &v_home)
             .env("LANG", "C.UTF-8")
             .env("NO_COLOR", "1")
             .env("CI", "1")
@@ -360,13 +483,8 @@ impl StdioTransport {
             .env("npm_config_fund", "false")
             .env("npm_config_audit", "false")
             .env("npm_config_loglevel", "error");
-        if let Some(cache) = &spec.package_cache {
-            cmd.env("npm_config_cache", cache.join("npm"))
-                .env("UV_CACHE_DIR", cache.join("uv"))
-                .env("UV_TOOL_DIR", cache.join("uv-tools"))
-                .env("UV_PYTHON_INSTALL_DIR", cache.join("uv-python"));
-        }
-        for name in PASS_ALWAYS
+        let proxy: &[&str] = if spec.pass_proxy { PROXY_AND_CA } else { &[] };
+        for name in proxy
             .iter()
             .copied()
             .chain(spec.pass_env.iter().map(String::as_str))
@@ -378,9 +496,14 @@ impl StdioTransport {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", spec.display()))?;
+        let mut child = cmd.spawn().map_err(|e| {
+            format!(
+                "cannot start `{}`: {e}",
+                crate::text::escape_line(&spec.display())
+            )
+        })?;
+        // The descriptors bubblewrap binds were inherited; ours can close now.
+        drop(prepared);
         let pgid = child.id().map(|p| p as i32);
         let stdin = child.stdin.take();
         let mut stdout = child
@@ -538,7 +661,8 @@ fn kill_group(pgid: i32, sig: i32) {
     }
 }
 
-/// Replaces `{scratch}` (and `{home}`, `{work}`) in a value with the scratch paths.
+/// Replaces `{scratch}` (and `{home}`, `{work}`) in a value with the scratch paths (pass
+/// [`LaunchSpec::visible_scratch`]: the paths as the server sees them).
 pub fn expand_placeholders(s: &str, scratch: &Path) -> String {
     s.replace("{home}", &scratch.join("home").to_string_lossy())
         .replace("{work}", &scratch.join("work").to_string_lossy())

@@ -22,6 +22,12 @@ pub fn parse_env(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<
 
 /// `$XDG_CACHE_HOME/toolrisk/packages`, else `~/.cache/toolrisk/packages`.
 pub fn default_package_cache() -> Option<PathBuf> {
+    // As root, launched servers run as a separate unprivileged user, which must be able to
+    // reach the install folders: the system cache folder, not /root's.
+    // SAFETY: geteuid has no preconditions.
+    if std::env::var_os("XDG_CACHE_HOME").is_none() && unsafe { libc::geteuid() } == 0 {
+        return Some(PathBuf::from("/var/cache/toolrisk/packages"));
+    }
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;

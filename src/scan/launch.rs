@@ -47,10 +47,7 @@ fn private_dir() -> Result<PathBuf, String> {
 }
 
 fn package_cache() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("toolrisk").join("packages"))
+    crate::crawl::targets::default_package_cache()
 }
 
 impl Launcher {
@@ -141,6 +138,10 @@ impl Launcher {
             progress_bar: false,
             quiet: true,
             polite: crate::crawl::http::Politeness::new(Duration::from_millis(0)),
+            sandbox: Default::default(),
+            pass_proxy: false,
+            force: true,
+            resource_limits: Default::default(),
         };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()

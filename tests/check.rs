@@ -657,5 +657,5 @@ fn check_table_lists_suppressed_results_and_stale_suppressions() {
         "suppressed: {}",
         stderr(&o)
     );
-    assert!(stderr(&o).contains("delete_file (high)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("send_email (high)"), "{}", stderr(&o));
 }

@@ -548,7 +548,11 @@ pub fn rationale(
     } else {
         s.push_str(": ");
         s.push_str(&quotes.join(" and "));
-        s.push_str(" say it ");
+        s.push_str(if quotes.len() == 1 {
+            " says it "
+        } else {
+            " say it "
+        });
         s.push_str(verb_of(d.access));
         s.push('.');
     }

@@ -412,7 +412,19 @@ impl StdioTransport {
                         && !p.starts_with(&visible)
                         && !ro.iter().any(|(h, _)| p.starts_with(h))
                     {
-                        ro.push((p.to_path_buf(), p.to_path_buf()));
+                        // A package's bin (`node_modules/.bin/x`, a link into the package)
+                        // needs the package and its dependencies: show the whole
+                        // `node_modules` folder it lives in, read-only, at the same place.
+                        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+                        for q in [p, real.as_path()] {
+                            let shown = q
+                                .ancestors()
+                                .find(|d| d.file_name().is_some_and(|n| n == "node_modules"))
+                                .unwrap_or(q);
+                            if !ro.iter().any(|(h, _)| shown.starts_with(h)) {
+                                ro.push((shown.to_path_buf(), shown.to_path_buf()));
+                            }
+                        }
                     }
                 }
                 let c = Confinement {

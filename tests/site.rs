@@ -1110,3 +1110,109 @@ fn incremental_build_equals_fresh_build_after_every_kind_of_change() {
     catalogue.write(&s).unwrap();
     check("a history entry");
 }
+
+#[test]
+fn server_page_shows_package_facts_needed_env_and_install_snippets_escaped() {
+    use toolrisk::model::{
+        EnvVar, Package, PackageMetadata, Provenance, RegistryEntry, RegistryMetadata,
+    };
+    let cat = tempfile::tempdir().unwrap();
+    toolrisk::catalogue::Catalogue::new(cat.path())
+        .write(&Server {
+            id: "npm:@demo/pay-mcp".into(),
+            slug: "demo-pay-mcp".into(),
+            name: "Demo Pay".into(),
+            packages: vec![Package {
+                registry: "npm".into(),
+                identifier: "@demo/pay-mcp".into(),
+                version: Some("1.2.3".into()),
+                transport: Some("stdio".into()),
+            }],
+            provenance: vec![Provenance {
+                source: "npm-launch".into(),
+                fetched_at: "2026-12-01T00:00:00Z".into(),
+                location: Some("npx -y @demo/pay-mcp@1.2.3 serve --dir {work}".into()),
+                ..Provenance::default()
+            }],
+            package_metadata: Some(PackageMetadata {
+                source: "npm package.json".into(),
+                license: Some("MIT".into()),
+                description: Some("Payments <script>alert(1)</script>".into()),
+                ..PackageMetadata::default()
+            }),
+            registry_metadata: Some(RegistryMetadata {
+                entries: vec![RegistryEntry {
+                    source: "docker".into(),
+                    id: "docker:pay".into(),
+                    fetched_at: "2026-12-01T00:00:00Z".into(),
+                    env: vec![EnvVar {
+                        name: "PAY_API_KEY".into(),
+                        secret: true,
+                        required: true,
+                        ..EnvVar::default()
+                    }],
+                    ..RegistryEntry::default()
+                }],
+                disagreements: vec![],
+            }),
+            tools: vec![Tool {
+                name: "create_payment".into(),
+                description: Some("Create a payment".into()),
+                ..Tool::default()
+            }],
+            ..Server::default()
+        })
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let html = read(out.path(), "servers/demo-pay-mcp/index.html");
+    assert!(html.contains("Install and configure"), "{html}");
+    // The command the launch crawl used, its placeholder made readable; the secret by name.
+    assert!(
+        html.contains("claude mcp add -e PAY_API_KEY=… demo-pay-mcp -- npx -y @demo/pay-mcp@1.2.3 serve --dir /path/to/folder"),
+        "{html}"
+    );
+    assert!(html.contains("&quot;mcpServers&quot;"), "{html}");
+    assert!(html.contains("<code>PAY_API_KEY</code>"), "{html}");
+    assert!(html.contains("MIT"), "{html}");
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "package text is escaped"
+    );
+}
+
+#[test]
+fn server_pages_offer_every_policy_target_parsed_back() {
+    let (out, _) = build_fixture();
+    let servers = std::fs::read_dir(out.path().join("servers")).unwrap();
+    let mut checked = 0;
+    for s in servers {
+        let dir = s.unwrap().path();
+        if !dir.join("index.html").exists() || !dir.join("policy").is_dir() {
+            continue;
+        }
+        let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+        for t in toolrisk::classify::policy::Target::all() {
+            let file = format!("policy/{}.{}", t.as_str(), t.extension());
+            assert!(html.contains(&file), "{}: no link to {file}", dir.display());
+            let text = std::fs::read_to_string(dir.join(&file)).unwrap();
+            match t.extension() {
+                "json" => {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .unwrap_or_else(|e| panic!("{file}: {e}\n{text}"));
+                }
+                "toml" => {
+                    text.parse::<toml::Table>()
+                        .unwrap_or_else(|e| panic!("{file}: {e}\n{text}"));
+                }
+                "cedar" => {
+                    text.parse::<cedar_policy::PolicySet>()
+                        .unwrap_or_else(|e| panic!("{file}: {e}\n{text}"));
+                }
+                other => panic!("unexpected extension {other}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8 * 2, "{checked} policy files checked");
+}

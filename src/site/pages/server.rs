@@ -14,6 +14,9 @@ pub fn server_files(slug: &str, tools: &[&str]) -> Vec<String> {
     ] {
         v.push(format!("servers/{slug}/{f}"));
     }
+    for t in crate::classify::policy::Target::all() {
+        v.push(format!("servers/{slug}/{}", policy_file(*t)));
+    }
     for p in 2..=server_pages(tools.len()) {
         v.push(format!("servers/{slug}/page/{p}/index.html"));
     }
@@ -23,6 +26,11 @@ pub fn server_files(slug: &str, tools: &[&str]) -> Vec<String> {
         v.push(format!("api/tools/{slug}/{t}.json"));
     }
     v
+}
+
+/// The whole-server policy in one client's or gateway's format, under the server's folder.
+pub fn policy_file(t: crate::classify::policy::Target) -> String {
+    format!("policy/{}.{}", t.as_str(), t.extension())
 }
 
 /// Tools listed on one page of a server: a server with thousands of tools gets
@@ -193,6 +201,19 @@ pub(crate) fn render_server_files(
         &format!("{base}claude-code.json"),
         serde_json::to_string_pretty(&claude)?.as_bytes(),
     )?;
+    // Every policy target `toolrisk policy --format` prints, named by the slug; a target that
+    // cannot express this server (e.g. a tool name it cannot quote) gets a file saying why.
+    let mut formats = Vec::new();
+    for t in crate::classify::policy::Target::all() {
+        let text = match crate::classify::policy::emit(*t, &entry.slug, cls) {
+            Ok(e) => e.text,
+            Err(e) => format!("toolrisk could not express this server's policy here: {e}\n"),
+        };
+        out.write_owned(&format!("{base}{}", policy_file(*t)), text.as_bytes())?;
+        formats.push(
+            json!({"file": policy_file(*t), "title": t.title(), "destination": t.destination()}),
+        );
+    }
 
     let (risks, classes) = distributions(entries.iter());
     let caps = capabilities(site, entries, cls);
@@ -221,7 +242,7 @@ pub(crate) fn render_server_files(
         let ctx = json!({
             "page": page(site, &title, &desc, &path),
             "server": server_ctx, "tools": tools, "risks": risks, "classes": classes,
-            "capabilities": caps, "pages": pager(&url, p, total),
+            "capabilities": caps, "pages": pager(&url, p, total), "formats": &formats,
             "first": (p - 1) * SERVER_PER_PAGE + 1,
             "badge_url": site.abs(&format!("{url}badge.json")),
         });
@@ -281,7 +302,161 @@ pub(crate) fn server_context(site: &Site, index: usize, server: &Server) -> Valu
         "last_error": server.crawl.last_error.as_deref().map(cell),
         "last_crawl": e.last_crawl.as_deref().map(cell),
         "tool_count": e.tool_count, "max_risk": e.max_risk.map(|r| r.as_str()),
+        "about": about(server),
+        "install": install(server, &e.slug),
     })
+}
+
+/// What the package says about itself and what the registries say it needs.
+fn about(server: &Server) -> Value {
+    let m = server.package_metadata.as_ref();
+    let safe = |u: Option<&String>| u.map(|u| markdown::safe_url(u)).unwrap_or(false);
+    let mut env: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for entry in server
+        .registry_metadata
+        .iter()
+        .flat_map(|r| r.entries.iter())
+    {
+        for v in entry.env.iter().take(50) {
+            if seen.insert(v.name.clone()) {
+                env.push(json!({"name": cell(&v.name), "secret": v.secret, "required": v.required,
+                                "description": v.description.as_deref().map(cell), "source": cell(&entry.source)}));
+            }
+        }
+    }
+    let registry: Vec<Value> = server
+        .registry_metadata
+        .iter()
+        .flat_map(|r| r.entries.iter())
+        .take(10)
+        .map(|e| {
+            json!({"source": cell(&e.source), "category": e.category.as_deref().map(cell),
+                   "tags": e.tags.iter().take(20).map(|t| cell(t)).collect::<Vec<_>>()})
+        })
+        .collect();
+    let disagreements: Vec<Value> = server
+        .registry_metadata
+        .iter()
+        .flat_map(|r| r.disagreements.iter())
+        .take(10)
+        .map(|d| json!({"field": cell(&d.field), "detail": d.detail.as_deref().map(cell),
+                        "values": d.values.iter().take(10).map(|v| format!("{}: {}", cell(&v.source), cell(&v.value))).collect::<Vec<_>>()}))
+        .collect();
+    json!({
+        "package": m.map(|m| json!({
+            "source": cell(&m.source),
+            "description": m.description.as_deref().map(cell),
+            "license": m.license.as_deref().map(cell),
+            "author": m.author.as_deref().map(cell),
+            "version": m.version.as_deref().map(cell),
+            "release_date": m.release_date.as_deref().map(cell),
+            "keywords": m.keywords.iter().take(20).map(|k| cell(k)).collect::<Vec<_>>(),
+            "homepage": m.homepage.as_deref().map(cell), "homepage_safe": safe(m.homepage.as_ref()),
+            "repository": m.repository.as_deref().map(cell), "repository_safe": safe(m.repository.as_ref()),
+        })),
+        "env": env, "registry": registry, "disagreements": disagreements,
+    })
+}
+
+/// A shell word that means exactly `s`: left bare when it holds only safe characters, else
+/// single-quoted (the text is a package name or URL from a registry: hostile).
+fn sh_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@/._:=+-,".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// How to add the server to a client: `claude mcp add …` and the JSON block of Claude
+/// Desktop / Cursor (`mcpServers`) and VS Code (`servers`), from its first package or remote.
+fn install(server: &Server, slug: &str) -> Option<Value> {
+    let env: Vec<String> = server
+        .registry_metadata
+        .iter()
+        .flat_map(|r| r.entries.iter())
+        .flat_map(|e| e.env.iter())
+        .filter(|v| v.required || v.secret)
+        .map(|v| v.name.clone())
+        .filter(|n| !n.is_empty() && n.len() <= 100)
+        .take(20)
+        .collect();
+    let env_map: serde_json::Map<String, Value> = env
+        .iter()
+        .map(|n| (n.clone(), Value::String("…".into())))
+        .collect();
+    // The command a launch crawl started it with (its arguments included), where known.
+    let launched = server
+        .provenance
+        .iter()
+        .filter(|p| p.source.ends_with("-launch"))
+        .filter_map(|p| p.location.as_deref())
+        .filter_map(|l| crate::crawl::stdio::split_command(l).ok())
+        .find(|w| w.len() > 1 && matches!(w[0].as_str(), "npx" | "uvx"))
+        .map(|w| {
+            let w: Vec<String> = w
+                .into_iter()
+                .map(|a| {
+                    a.replace("{work}", "/path/to/folder")
+                        .replace("{home}", "~")
+                })
+                .collect();
+            (w[0].clone(), w[1..].to_vec())
+        });
+    let (command, args): (String, Vec<String>) = if let Some(l) = launched {
+        l
+    } else if let Some(p) = server.packages.first() {
+        let spec = |sep: &str| match &p.version {
+            Some(v) => format!("{}{sep}{v}", p.identifier),
+            None => p.identifier.clone(),
+        };
+        match p.registry.as_str() {
+            "npm" => ("npx".into(), vec!["-y".into(), spec("@")]),
+            "pypi" => ("uvx".into(), vec![spec("==")]),
+            "oci" | "docker" => {
+                let mut a = vec!["run".into(), "-i".into(), "--rm".into()];
+                for n in &env {
+                    a.push("-e".into());
+                    a.push(n.clone());
+                }
+                a.push(p.identifier.clone());
+                ("docker".into(), a)
+            }
+            _ => return None,
+        }
+    } else if let Some(r) = server.remotes.first() {
+        let remote = json!({"type": "http", "url": r.url});
+        return Some(json!({
+            "claude_code": format!("claude mcp add --transport http {} {}", sh_word(slug), sh_word(&r.url)),
+            "mcp_servers": serde_json::to_string_pretty(&json!({"mcpServers": {slug: {"url": r.url}}})).ok(),
+            "vscode": serde_json::to_string_pretty(&json!({"servers": {slug: remote}})).ok(),
+        }));
+    } else {
+        return None;
+    };
+    let env_flags: String = env
+        .iter()
+        .map(|n| format!(" -e {}=…", sh_word(n)))
+        .collect();
+    let words: Vec<String> = std::iter::once(command.clone())
+        .chain(args.iter().cloned())
+        .map(|w| sh_word(&w))
+        .collect();
+    let mut entry = json!({"command": command, "args": args});
+    if !env_map.is_empty() {
+        entry["env"] = Value::Object(env_map);
+    }
+    let mut vs = entry.clone();
+    vs["type"] = json!("stdio");
+    Some(json!({
+        "claude_code": format!("claude mcp add{env_flags} {} -- {}", sh_word(slug), words.join(" ")),
+        "mcp_servers": serde_json::to_string_pretty(&json!({"mcpServers": {slug: entry}})).ok(),
+        "vscode": serde_json::to_string_pretty(&json!({"servers": {slug: vs}})).ok(),
+    }))
 }
 
 /// A shields.io endpoint badge (`https://img.shields.io/endpoint?url=…`) for the server's

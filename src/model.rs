@@ -733,10 +733,44 @@ pub struct Classification {
 pub struct ArgumentClass {
     /// The parameter that selects the operation (`action`, `operation`, `mode`, …).
     pub param: String,
-    /// The value of that parameter.
+    /// The value of that parameter: an enum value, a value the parameter's description lists,
+    /// or, for SQL text, the statement keyword (`SELECT`, `DELETE`).
     pub value: String,
     pub access: Access,
     pub class: Class,
+    /// Where the value comes from. Written only when it is not an enum value of the schema.
+    #[serde(default, skip_serializing_if = "ArgumentKind::is_enum")]
+    pub kind: ArgumentKind,
+}
+
+/// How the values of an operation argument are known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArgumentKind {
+    /// A value of the parameter's `enum`: the server accepts nothing else.
+    #[default]
+    Enum,
+    /// A value the parameter's description lists ("one of: list, get, delete") for a free-text
+    /// parameter: a policy may allow the exact value, as for an enum.
+    Described,
+    /// The kind of statement of free SQL text (`SELECT`, `INSERT`, `DROP`): what statements of
+    /// that kind do. A policy never allows SQL text by its first word (`SELECT 1; DROP TABLE t`
+    /// starts with SELECT too), so these rows inform a reviewer and condition nothing.
+    Sql,
+}
+
+impl ArgumentKind {
+    pub fn is_enum(&self) -> bool {
+        *self == ArgumentKind::Enum
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ArgumentKind::Enum => "enum",
+            ArgumentKind::Described => "described",
+            ArgumentKind::Sql => "sql",
+        }
+    }
 }
 
 #[cfg(test)]

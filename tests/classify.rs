@@ -810,6 +810,83 @@ fn per_argument_classes_http_methods_and_modes() {
 }
 
 #[test]
+fn per_argument_lists_sql_statement_kinds_without_raising_the_verdict() {
+    let c = blind(&tool(
+        json!({"name":"execute_sql","description":"Execute a SQL statement against the Postgres database.",
+        "inputSchema":{"type":"object","properties":{"sql":{"type":"string"}},"required":["sql"]}}),
+    ));
+    assert!(c
+        .per_argument
+        .iter()
+        .all(|a| a.kind == ArgumentKind::Sql && a.param == "sql"));
+    assert_eq!(
+        (arg(&c, "SELECT").access, arg(&c, "SELECT").class),
+        (Access::Read, Class::Read)
+    );
+    assert_eq!(arg(&c, "INSERT").class, Class::Write);
+    assert_eq!(arg(&c, "UPDATE").class, Class::Destructive);
+    assert_eq!(arg(&c, "DROP").class, Class::Destructive);
+    // Free SQL runs code: its rows do not turn the tool into a destructive one.
+    assert_eq!(c.class, Class::Execute);
+    let v = serde_json::to_value(&c).unwrap();
+    assert_eq!(v["per_argument"][0]["kind"], json!("sql"));
+    // A `query` parameter is SQL only when the tool's text says so...
+    let c = blind(&tool(
+        json!({"name":"run_query","description":"Run a SQL query on the warehouse.",
+        "inputSchema":{"type":"object","properties":{"query":{"type":"string"}}}}),
+    ));
+    assert_eq!(arg(&c, "DELETE").class, Class::Destructive);
+    let c = blind(&tool(
+        json!({"name":"search_docs","description":"Search the documentation.",
+        "inputSchema":{"type":"object","properties":{"query":{"type":"string"}}}}),
+    ));
+    assert!(c.per_argument.is_empty(), "{:?}", c.per_argument);
+    // ...and a tool that only runs read-only queries has one operation.
+    let c = blind(&tool(
+        json!({"name":"query","description":"Run a read-only SQL query (SELECT only) against the database.",
+        "inputSchema":{"type":"object","properties":{"sql":{"type":"string"}}}}),
+    ));
+    assert!(c.per_argument.is_empty(), "{:?}", c.per_argument);
+}
+
+#[test]
+fn per_argument_reads_the_choices_a_command_router_describes() {
+    let c = blind(&tool(
+        json!({"name":"branches","description":"Work with the repository's branches.",
+        "inputSchema":{"type":"object","properties":{
+            "command":{"type":"string","description":"The operation. One of: list, show, create, rename, delete."},
+            "branch":{"type":"string"}}}}),
+    ));
+    let values: Vec<&str> = c.per_argument.iter().map(|a| a.value.as_str()).collect();
+    assert_eq!(values, ["list", "show", "create", "rename", "delete"]);
+    assert!(c
+        .per_argument
+        .iter()
+        .all(|a| a.kind == ArgumentKind::Described));
+    assert_eq!(arg(&c, "list").access, Access::Read);
+    assert_eq!(arg(&c, "create").access, Access::Write);
+    assert_eq!(arg(&c, "delete").class, Class::Destructive);
+    // The worst of the described operations is the tool's.
+    assert_eq!(c.class, Class::Destructive);
+    // Backticked choices, without a marker word.
+    let c = blind(&tool(
+        json!({"name":"records","description":"Work with records.",
+        "inputSchema":{"type":"object","properties":{
+            "action":{"type":"string","description":"`list` to page through records, `get` for one, `delete` to remove it"}}}}),
+    ));
+    assert_eq!(arg(&c, "list").class, Class::Read);
+    assert_eq!(arg(&c, "delete").class, Class::Destructive);
+    assert_eq!(c.class, Class::Destructive);
+    // Prose is not a list of choices.
+    let c = blind(&tool(
+        json!({"name":"run_task","description":"Run the task.",
+        "inputSchema":{"type":"object","properties":{
+            "command":{"type":"string","description":"The shell command to run, for example the test suite of the project."}}}}),
+    ));
+    assert!(c.per_argument.is_empty(), "{:?}", c.per_argument);
+}
+
+#[test]
 fn no_evidence_gives_approval_low_confidence_and_a_finding() {
     let c = blind(&simple("zorblax", "", &[]));
     assert_eq!(c.confidence, Confidence::Low);

@@ -61,18 +61,21 @@ fn router() -> Classification {
             value: "list".into(),
             access: Access::Read,
             class: Class::Read,
+            kind: ArgumentKind::Enum,
         },
         ArgumentClass {
             param: "action".into(),
             value: "get".into(),
             access: Access::Read,
             class: Class::Read,
+            kind: ArgumentKind::Enum,
         },
         ArgumentClass {
             param: "action".into(),
             value: "delete".into(),
             access: Access::Write,
             class: Class::Destructive,
+            kind: ArgumentKind::Enum,
         },
     ];
     c
@@ -347,6 +350,46 @@ fn per_argument_read_values_allowed_rest_asked_native_and_cedar() {
     let e = policy::emit(Target::ClaudeCode, "db", &tools).unwrap();
     assert!(e.text.contains("\"mcp__db__manage_records\""));
     assert!(e.notes.iter().any(|n| n.contains("argument")));
+}
+
+/// An `execute_sql` tool: SQL rows say what each statement kind does, but no policy allows SQL
+/// text by its first word.
+#[test]
+fn sql_rows_inform_but_are_never_allowed_by_value() {
+    let mut c = cls("execute_sql", Action::RequireApproval);
+    c.access = Access::Execute;
+    c.class = Class::Execute;
+    for (value, access, class) in [
+        ("SELECT", Access::Read, Class::Read),
+        ("DROP", Access::Write, Class::Destructive),
+    ] {
+        c.per_argument.push(ArgumentClass {
+            param: "sql".into(),
+            value: value.into(),
+            access,
+            class,
+            kind: ArgumentKind::Sql,
+        });
+    }
+    let tools = vec![c];
+    let native = policy::native_policy(&tools);
+    let rule = &native["tools"]["execute_sql"];
+    assert!(rule.get("arguments").is_none(), "{rule}");
+    assert_eq!(rule["action"], json!("require_approval"));
+    let e = policy::emit(Target::Cedar, "db", &tools).unwrap();
+    let (set, _) = cedar_resources(&e.text);
+    assert_eq!(
+        call(&set, "execute_sql", json!({"arg_sql": "SELECT 1"})),
+        Decision::Deny
+    );
+    assert!(!e.text.contains("SELECT"), "{}", e.text);
+    // No client note claims read-only values a policy could allow.
+    let e = policy::emit(Target::ClaudeCode, "db", &tools).unwrap();
+    assert!(
+        !e.notes.iter().any(|n| n.contains("argument")),
+        "{:?}",
+        e.notes
+    );
 }
 
 #[test]

@@ -539,6 +539,54 @@ fn a_templates_folder_overrides_builtins_by_name() {
     assert!(format!("{err:#}").contains("home.html"), "{err:#}");
 }
 
+/// A tool page lists each operation an argument chooses, and says where the values come from.
+#[test]
+fn tool_page_lists_operations_by_where_their_values_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = toolrisk::catalogue::Catalogue::new(dir.path());
+    let tool = |name: &str, desc: &str, props: serde_json::Value| Tool {
+        name: name.into(),
+        description: Some(desc.into()),
+        input_schema: Some(serde_json::json!({"type": "object", "properties": props})),
+        ..Tool::default()
+    };
+    cat.write(&Server {
+        id: "example/db".into(),
+        slug: "db".into(),
+        name: "DB".into(),
+        tools: vec![
+            tool(
+                "execute_sql",
+                "Execute a SQL statement against the Postgres database.",
+                serde_json::json!({"sql": {"type": "string"}}),
+            ),
+            tool(
+                "branches",
+                "Work with the repository's branches.",
+                serde_json::json!({"command": {"type": "string",
+                    "description": "One of: list, create, delete."}}),
+            ),
+        ],
+        ..Server::default()
+    })
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(dir.path(), out.path())).unwrap();
+    let sql = read(out.path(), "tools/db/execute-sql/index.html");
+    assert!(sql.contains("Per operation"), "{sql}");
+    assert!(
+        sql.contains("<code>DROP</code> …</td><td>SQL statement kind</td>"),
+        "{sql}"
+    );
+    assert!(sql.contains("never allows SQL by its first word"));
+    let router = read(out.path(), "tools/db/branches/index.html");
+    assert!(
+        router.contains("<code>delete</code></td><td>the parameter's description</td>"),
+        "{router}"
+    );
+    assert!(!router.contains("never allows SQL"));
+}
+
 fn synthetic(dir: &Path, servers: usize) {
     let cat = toolrisk::catalogue::Catalogue::new(dir);
     for i in 0..servers {

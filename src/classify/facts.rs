@@ -31,6 +31,10 @@ const OPERATION_PARAMS: &[&str] = &[
     "tool",
     "task",
 ];
+/// Free-text parameters that carry SQL by their name alone.
+const SQL_PARAMS: &[&str] = &["sql", "sqlquery", "rawsql", "sqlstatement", "ddl", "dml"];
+/// Free-text parameters that carry SQL when the tool's text says SQL.
+const QUERY_PARAMS: &[&str] = &["query", "queries", "statement", "statements"];
 /// HTTP methods, lowercase.
 pub const HTTP_METHODS: &[&str] = &["get", "head", "options", "post", "put", "patch", "delete"];
 
@@ -78,6 +82,8 @@ pub struct OpParam {
     pub name: String,
     /// An HTTP method enum (`GET`, `POST`, `DELETE`).
     pub http: bool,
+    /// The values are listed in the description of a free-text parameter, not an enum.
+    pub described: bool,
     pub values: Vec<String>,
 }
 
@@ -109,6 +115,9 @@ pub struct Facts<'a> {
     pub action_verbs: Vec<String>,
     /// Parameters whose value chooses the operation.
     pub op_params: Vec<OpParam>,
+    /// Top-level free-text parameters that may carry SQL: the name, and whether the name
+    /// alone says so (`sql`) rather than only with the tool's text (`query`).
+    pub sql_params: Vec<(String, bool)>,
     /// Schema nodes visited (bounded by `MAX_SCHEMA_NODES`).
     nodes: usize,
     /// Annotations, unless withheld.
@@ -150,6 +159,7 @@ impl<'a> Facts<'a> {
             enum_values: Vec::new(),
             action_verbs: Vec::new(),
             op_params: Vec::new(),
+            sql_params: Vec::new(),
             nodes: 0,
             annotations: if use_annotations {
                 tool.annotations.as_ref().filter(|a| a.is_object())
@@ -199,6 +209,29 @@ impl<'a> Facts<'a> {
                 let is_enum = sub.get("enum").is_some()
                     || sub.get("const").is_some()
                     || sub.get("type").and_then(Value::as_str) == Some("boolean");
+                if depth == 0 && !is_enum && takes_text(sub) {
+                    if chooser {
+                        // A command router: `command: string` "One of: status, log, push".
+                        let values = sub
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .map(described_values)
+                            .unwrap_or_default();
+                        if values.len() >= 2 && self.op_params.len() < 4 {
+                            self.op_params.push(OpParam {
+                                name: tokens::truncate_at_char(name, 64).to_string(),
+                                http: false,
+                                described: true,
+                                values,
+                            });
+                        }
+                    }
+                    if SQL_PARAMS.contains(&compact.as_str()) {
+                        self.sql_params.push((name.clone(), true));
+                    } else if QUERY_PARAMS.contains(&compact.as_str()) {
+                        self.sql_params.push((name.clone(), false));
+                    }
+                }
                 self.params.push((name.clone(), compact, last));
                 self.param_is_enum.push(is_enum);
                 self.walk_schema(rules, sub, depth + 1);
@@ -240,6 +273,7 @@ impl<'a> Facts<'a> {
         self.op_params.push(OpParam {
             name: tokens::truncate_at_char(name, 64).to_string(),
             http,
+            described: false,
             values,
         });
     }
@@ -325,6 +359,88 @@ impl<'a> Facts<'a> {
             results.iter().any(|b| *b)
         }
     }
+}
+
+/// Whether a schema property takes free text: `type: string` (alone or among others), or no
+/// type at all.
+fn takes_text(sub: &Value) -> bool {
+    match sub.get("type") {
+        None => sub.get("properties").is_none() && sub.get("items").is_none(),
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        Some(_) => false,
+    }
+}
+
+/// The values a free-text parameter's description lists as its choices: the words after
+/// "one of" / "options" / "available" / "supported" / "valid values" / "commands" / "actions" /
+/// "operations" (up to the end of the sentence), or, failing that, two or more quoted or
+/// backticked words. Each value is one identifier (`list`, `get-status`, `delete_item`); a
+/// list with anything else in it (prose, a sentence) is not a list of choices.
+pub(crate) fn described_values(description: &str) -> Vec<String> {
+    let desc = tokens::truncate_at_char(description, 1024).to_ascii_lowercase();
+    const MARKERS: &[&str] = &[
+        "one of",
+        "options",
+        "available",
+        "supported",
+        "valid values",
+        "allowed values",
+        "commands",
+        "actions",
+        "operations",
+        "values",
+        "choices",
+    ];
+    let is_ident = |w: &str| {
+        !w.is_empty()
+            && w.len() <= 40
+            && w.starts_with(|c: char| c.is_ascii_lowercase())
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    };
+    for marker in MARKERS {
+        let Some(at) = desc.find(marker) else {
+            continue;
+        };
+        let rest = &desc[at + marker.len()..];
+        let lead = |r: &'_ str| -> usize {
+            r.len() - r.trim_start_matches([':', ' ', '(', '[', '-']).len()
+        };
+        let mut rest = &rest[lead(rest)..];
+        for word in ["are ", "is ", "include ", "includes ", "include: "] {
+            if let Some(r) = rest.strip_prefix(word) {
+                rest = &r[lead(r)..];
+            }
+        }
+        let end = rest.find(['.', ')', ']', ';', '\n']).unwrap_or(rest.len());
+        let items: Vec<String> = rest[..end]
+            .split([',', '|', '/'])
+            .flat_map(|part| part.split(" or "))
+            .flat_map(|part| part.split(" and "))
+            .map(|w| w.trim().trim_matches(['`', '\'', '"', ' ']).to_string())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if items.len() >= 2 && items.len() <= MAX_OP_VALUES && items.iter().all(|w| is_ident(w)) {
+            return dedup(items);
+        }
+    }
+    let quoted: Vec<String> = desc
+        .split(['`', '\'', '"'])
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    if quoted.len() >= 2 && quoted.len() <= MAX_OP_VALUES && quoted.iter().all(|w| is_ident(w)) {
+        return dedup(quoted);
+    }
+    Vec::new()
+}
+
+fn dedup(mut items: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|w| seen.insert(w.clone()));
+    items
 }
 
 /// The name's verb: the first unambiguous verb word, else an ambiguous one (`post`, `commit`)

@@ -264,11 +264,12 @@ impl Classifier {
 
         // Operations chosen by an argument: the tool can do the worst of them.
         let provisional = Class::derive(decision.access, &decision.effects);
-        let per_argument = verdict::per_argument(rules, &facts, decision.access, provisional);
+        let per_argument = verdict::per_argument(rules, &facts, &ev, decision.access, provisional);
         let claim_stands =
             facts.annotation("readOnlyHint") == Some(true) && !decision.claim_overruled;
         if ov.is_none() && !claim_stands {
-            for a in &per_argument {
+            // SQL rows inform: the tool-level verdict of free SQL comes from its text.
+            for a in per_argument.iter().filter(|a| a.kind != ArgumentKind::Sql) {
                 decision.access = evaluation::more_access(decision.access, a.access);
                 let implied = match a.class {
                     Class::Destructive => Some(Effect::Destructive),

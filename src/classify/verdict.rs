@@ -577,13 +577,30 @@ pub fn rationale(
     s
 }
 
-/// The verdict per value of each parameter that chooses the operation (an `action` /
-/// `operation` / `mode` enum, an HTTP `method` enum). A value with no verb the rules know
-/// gets the tool's own (worst-case) verdict; a parameter none of whose values has one is
-/// left out.
+/// Kinds of SQL statement by their first keyword, and what a statement of that kind does.
+const SQL_STATEMENTS: &[(&str, Access, Class)] = &[
+    ("SELECT", Access::Read, Class::Read),
+    ("SHOW", Access::Read, Class::Read),
+    ("EXPLAIN", Access::Read, Class::Read),
+    ("INSERT", Access::Write, Class::Write),
+    ("CREATE", Access::Write, Class::Write),
+    ("UPDATE", Access::Write, Class::Destructive),
+    ("DELETE", Access::Write, Class::Destructive),
+    ("ALTER", Access::Write, Class::Destructive),
+    ("DROP", Access::Write, Class::Destructive),
+    ("TRUNCATE", Access::Write, Class::Destructive),
+];
+
+/// The verdict per value of each parameter that chooses the operation: an `action` /
+/// `operation` / `mode` enum, an HTTP `method` enum, the choices a free-text `command` /
+/// `action` parameter's description lists, and the statement kinds of free SQL text. A value
+/// with no verb the rules know gets the tool's own (worst-case) verdict; a parameter none of
+/// whose values has one is left out. SQL rows are listed only for a tool that does more than
+/// read and does not say its queries are read-only (it has one operation, then).
 pub fn per_argument(
     rules: &RuleSet,
     f: &Facts<'_>,
+    ev: &Evaluation,
     tool_access: Access,
     tool_class: Class,
 ) -> Vec<ArgumentClass> {
@@ -611,10 +628,42 @@ pub fn per_argument(
                 value: value.clone(),
                 access,
                 class,
+                kind: if p.described {
+                    ArgumentKind::Described
+                } else {
+                    ArgumentKind::Enum
+                },
             });
         }
         if known > 0 {
             out.extend(rows);
+        }
+    }
+    let says_read_only = ["read-only", "read only", "select only", "only select"]
+        .iter()
+        .any(|w| f.desc_lower.contains(w));
+    if tool_access != Access::Read && !says_read_only {
+        let text_says_sql = ev
+            .hits
+            .iter()
+            .any(|h| rules.rules[h.rule].id.starts_with("exec.sql"));
+        if let Some((param, _)) = f
+            .sql_params
+            .iter()
+            .find(|(_, by_name)| *by_name || text_says_sql)
+        {
+            let param = crate::classify::tokens::truncate_at_char(param, 64);
+            out.extend(
+                SQL_STATEMENTS
+                    .iter()
+                    .map(|&(keyword, access, class)| ArgumentClass {
+                        param: param.to_string(),
+                        value: keyword.to_string(),
+                        access,
+                        class,
+                        kind: ArgumentKind::Sql,
+                    }),
+            );
         }
     }
     out
@@ -623,9 +672,29 @@ pub fn per_argument(
 /// What one operation value (`delete_item`, `list`, `refund`) does, from its first verb.
 fn value_meaning(rules: &RuleSet, value: &str) -> Option<(Access, Class)> {
     let words = tokens::split_identifier(value);
-    let (_, ids) = words
-        .iter()
-        .find_map(|w| rules.verbs.get(w.as_str()).map(|(ids, _)| (w, ids)))?;
+    let (at, verb, ids) = words.iter().enumerate().find_map(|(i, w)| {
+        rules
+            .verbs
+            .get(w.as_str())
+            .map(|(ids, _)| (i, w.as_str(), ids))
+    })?;
+    // The word sense depends on the object, as for a tool's name: a name rule that reads
+    // with this verb and a later word (`start_cost_analysis`, `run_report`) decides.
+    let reads_by_object = words[at + 1..].iter().any(|w| {
+        rules.name_tokens.get(w.as_str()).is_some_and(|rs| {
+            rs.iter().any(|&r| {
+                let rule = &rules.rules[r];
+                rule.signals == [Signal::Access(Access::Read)]
+                    && rule
+                        .requires
+                        .as_ref()
+                        .is_some_and(|c| c.verb.iter().any(|v| v == verb))
+            })
+        })
+    });
+    if reads_by_object {
+        return Some((Access::Read, Class::Read));
+    }
     let unconditional: Vec<usize> = ids
         .iter()
         .copied()

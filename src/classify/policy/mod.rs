@@ -266,7 +266,7 @@ fn per_argument_note(out: &mut Emitted, servers: &[ServerPolicy], format: &str) 
     let n = servers
         .iter()
         .flat_map(|s| s.tools.iter())
-        .filter(|c| !c.per_argument.is_empty())
+        .filter(|c| read_only_values(c).is_some())
         .count();
     if n > 0 {
         out.note(format!(
@@ -282,12 +282,15 @@ fn json_text(v: &Value) -> Result<String, EmitError> {
 }
 
 /// The values of the operation argument that only read, per parameter (first parameter wins
-/// when a tool has several).
+/// when a tool has several). Only exact values (an enum's, or the choices a description
+/// lists) are allowed by value; SQL text never is, whatever its first word.
 fn read_only_values(c: &Classification) -> Option<(String, Vec<String>)> {
-    let first = c.per_argument.first()?;
+    let exact = |a: &&crate::model::ArgumentClass| a.kind != crate::model::ArgumentKind::Sql;
+    let first = c.per_argument.iter().find(exact)?;
     let values: Vec<String> = c
         .per_argument
         .iter()
+        .filter(exact)
         .filter(|a| a.param == first.param && a.access == crate::model::Access::Read)
         .filter(|a| a.class == crate::model::Class::Read)
         .map(|a| a.value.clone())

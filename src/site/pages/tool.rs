@@ -242,6 +242,8 @@ pub(crate) struct ClassView {
     evidence: Vec<EvidenceRow>,
     findings: Vec<FindingRow>,
     per_argument: Vec<ArgumentRow>,
+    /// Some rows are SQL statement kinds (which no policy allows by value).
+    per_argument_sql: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -259,6 +261,8 @@ pub(crate) struct ArgumentRow {
     value: String,
     access: &'static str,
     class: &'static str,
+    /// `enum`, `described` or `sql`: where the value comes from.
+    kind: &'static str,
 }
 
 #[derive(serde::Serialize)]
@@ -500,8 +504,13 @@ pub(crate) fn render_tool(
                     value: cell(&a.value),
                     access: a.access.as_str(),
                     class: a.class.as_str(),
+                    kind: a.kind.as_str(),
                 })
                 .collect(),
+            per_argument_sql: c
+                .per_argument
+                .iter()
+                .any(|a| a.kind == crate::model::ArgumentKind::Sql),
         },
         verdict,
         params,

@@ -886,6 +886,68 @@ fn per_argument_reads_the_choices_a_command_router_describes() {
     assert!(c.per_argument.is_empty(), "{:?}", c.per_argument);
 }
 
+/// Resource-first names (`expense_claim_list`, `purchase_order_get`): the verb the
+/// description opens with is the operation; a verb-like word before it is part of the object.
+#[test]
+fn the_verb_name_and_description_share_is_the_operation() {
+    for (name, desc) in [
+        (
+            "erp_expense_claim_list",
+            "List Expense Claims. Filterable by employee and status.",
+        ),
+        (
+            "erp_purchase_order_get",
+            "Get a single Purchase Order by name. Returns the document.",
+        ),
+    ] {
+        let c = blind(&simple(name, desc, &[]));
+        assert_eq!(
+            (c.access, c.class),
+            (Access::Read, Class::Read),
+            "{name}: {}",
+            c.rationale
+        );
+    }
+    // Without the description's agreement the name's first verb still decides.
+    let c = blind(&simple(
+        "purchase_order",
+        "Places an order for the item.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read);
+}
+
+/// The verb lexicon is English; a description in another language is read by its opening verb.
+#[test]
+fn descriptions_in_other_languages_are_read_by_their_opening_verb() {
+    for (desc, access, class) in [
+        (
+            "Récupère les factures d'un contact, par son ID.",
+            Access::Read,
+            Class::Read,
+        ),
+        (
+            "Obtiene la lista de pedidos del cliente.",
+            Access::Read,
+            Class::Read,
+        ),
+        (
+            "Crée une facture pour le client.",
+            Access::Write,
+            Class::Write,
+        ),
+        ("Löscht den Termin.", Access::Write, Class::Destructive),
+    ] {
+        let c = blind(&simple("crm_contacts_section", desc, &[]));
+        assert_eq!(
+            (c.access, c.class),
+            (access, class),
+            "{desc}: {}",
+            c.rationale
+        );
+    }
+}
+
 #[test]
 fn no_evidence_gives_approval_low_confidence_and_a_finding() {
     let c = blind(&simple("zorblax", "", &[]));

@@ -197,8 +197,12 @@ fn form(word: &str, stem: &str) -> Form {
 }
 
 /// The verb of the rules a description word is an inflection of.
+/// Command abbreviations that are verbs in names (`rm_file`, `del_key`) but not words of
+/// prose: in a description they are other languages' words ("la lista del cliente").
+const NAME_ONLY_VERBS: &[&str] = &["rm", "del", "mv", "cp", "ls"];
+
 fn verb_of(rules: &RuleSet, word: &str) -> Option<String> {
-    if word.contains('_') || word.len() < 2 || word.len() > 24 {
+    if word.contains('_') || word.len() < 2 || word.len() > 24 || NAME_ONLY_VERBS.contains(&word) {
         return None;
     }
     tokens::stems(word)

@@ -145,6 +145,29 @@ impl<'a> Facts<'a> {
         );
         let desc_lower = crate::classify::clauses::own_text(&desc.to_ascii_lowercase());
         let desc_verbs = crate::classify::clauses::description_verbs(rules, &desc_lower);
+        // The same word in name and description counts once, and it is the operation:
+        // `expense_claim_list` "List Expense Claims", `purchase_invoice_get` "Get a single
+        // Purchase Invoice" list and get; `claim` and `purchase` are part of the object.
+        let (primary_verb, secondary_verbs) = match (primary_verb, desc_verbs.first()) {
+            (Some(p), Some(main)) if name_tokens[p] != main.verb && !name_joins_verbs => {
+                match name_tokens
+                    .iter()
+                    .enumerate()
+                    .skip(p + 1)
+                    .find(|(_, w)| **w == main.verb)
+                {
+                    Some((j, _)) => (
+                        Some(j),
+                        secondary_verbs
+                            .into_iter()
+                            .filter(|&i| i != j && i != p)
+                            .collect(),
+                    ),
+                    None => (Some(p), secondary_verbs),
+                }
+            }
+            other => (other.0, secondary_verbs),
+        };
         let mut facts = Facts {
             tool,
             name_tokens,

@@ -816,6 +816,34 @@ fn build_reports_as_json() {
     );
 }
 
+/// Without `--repo-url` (or `TOOLRISK_REPO_URL`), "wrong label?" opens an issue on the
+/// `repository` Cargo.toml names.
+#[test]
+fn wrong_label_link_defaults_to_the_cargo_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture(&dir.path().join("cat"));
+    let site = dir.path().join("site");
+    let mut c = cmd(dir.path());
+    c.env_remove("TOOLRISK_REPO_URL").args([
+        "build",
+        "--catalogue",
+        cat.root.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    let out = run_bounded(c);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html =
+        std::fs::read_to_string(site.join("tools/npm-pay/create-payment/index.html")).unwrap();
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    assert!(!repo.is_empty());
+    let want = format!(
+        r#"class="wrong-label" href="{}/issues/new?"#,
+        repo.trim_end_matches('/')
+    );
+    assert!(html.contains(&want), "no {want} in the tool page");
+}
+
 /// Every file under `dir`, relative, with its bytes (the build's own bookkeeping left out).
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();

@@ -43,8 +43,9 @@ pub struct BuildOptions {
     pub repo_url: String,
 }
 
-/// Where "wrong label?" links open an issue unless `--repo-url` says otherwise.
-pub const DEFAULT_REPO_URL: &str = "https://github.com/toolrisk/toolrisk";
+/// Where "wrong label?" links open an issue unless `--repo-url` says otherwise: the
+/// `repository` of Cargo.toml, so a fork that changes it needs no flag.
+pub const DEFAULT_REPO_URL: &str = env!("CARGO_PKG_REPOSITORY");
 
 impl BuildOptions {
     /// The files besides the catalogue's servers whose content decides every page: the

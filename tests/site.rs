@@ -592,6 +592,26 @@ fn page_weight_stays_flat_as_the_catalogue_grows() {
     assert!(sizes[1].2 <= sizes[0].2 + 200, "{sizes:?}");
 }
 
+/// A catalogue crawled once has no history: the changes page says so and when changes will
+/// appear, instead of an empty table; a catalogue with history lists it and says nothing of
+/// the kind.
+#[test]
+fn changes_page_says_plainly_when_there_is_no_history_yet() {
+    let cat = tempfile::tempdir().unwrap();
+    synthetic(cat.path(), 2);
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let page = read(out.path(), "changes/index.html");
+    assert!(page.contains("No history yet:"), "{page}");
+    assert!(page.contains("after a second crawl"), "{page}");
+    assert!(!page.contains("<table"), "no empty table");
+
+    let (out, _) = build_fixture();
+    let page = read(out.path(), "changes/index.html");
+    assert!(!page.contains("No history yet"));
+    assert!(page.contains("<table class=\"tools\">"));
+}
+
 #[test]
 fn a_missing_catalogue_is_an_error_that_says_what_to_do() {
     let out = tempfile::tempdir().unwrap();

@@ -972,6 +972,52 @@ fn tool_pages_link_the_method_and_a_prefilled_wrong_label_issue() {
     assert_eq!(o.list[0].server, "jobs-server");
 }
 
+/// `serve` of a site built for a sub-path answers under it, as the site's host will: `/` and
+/// `/sub` redirect to `/sub/`, a folder without its slash redirects inside `/sub/`, and the rest
+/// of the host is not found.
+#[test]
+fn serve_serves_a_sub_path_build_under_its_path() {
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(&fixture("catalogue"), out.path());
+    o.base_url = "https://example.org/sub/".into();
+    build(&o).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let root = out.path().to_path_buf();
+    std::thread::spawn(move || toolrisk::site::serve::serve_dir_under(listener, root, "/sub"));
+    let (head, body) = http_get(addr, "/sub/tools/sktime-mcp/check-job-status/");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.contains("href=\"/sub/servers/sktime-mcp/\""));
+    let (head, body) = http_get(addr, "/sub/search/meta.json");
+    assert!(
+        head.starts_with("HTTP/1.1 200") && body.contains("\"docs\""),
+        "{head}"
+    );
+    for (from, to) in [
+        ("/", "/sub/"),
+        ("/sub", "/sub/"),
+        ("/sub/servers", "/sub/servers/"),
+    ] {
+        let (head, _) = http_get(addr, from);
+        let lower = head.to_ascii_lowercase();
+        assert!(head.starts_with("HTTP/1.1 30"), "{from}: {head}");
+        assert!(
+            lower.contains(&format!("location: {to}\r"))
+                || lower.ends_with(&format!("location: {to}")),
+            "{from}: {head}"
+        );
+    }
+    for outside in [
+        "/servers/",
+        "/search/meta.json",
+        "/subx/",
+        "/static/style.css",
+    ] {
+        let (head, _) = http_get(addr, outside);
+        assert!(head.starts_with("HTTP/1.1 404"), "{outside}: {head}");
+    }
+}
+
 fn http_raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();

@@ -116,15 +116,21 @@ fn normalise(arg: &CatalogueArg, check: bool) -> anyhow::Result<ExitCode> {
     for f in &files {
         match normalised_record(f) {
             Ok(None) => {}
-            Ok(Some(text)) => {
+            Ok(Some(_)) if check => {
                 changed += 1;
-                if check {
-                    println!("{}", f.display());
-                } else {
-                    write_atomic(f, text.as_bytes())?;
+                println!("{}", f.display());
+            }
+            Ok(Some(text)) => match write_atomic(f, text.as_bytes()) {
+                Ok(()) => {
+                    changed += 1;
                     crate::ui::note!("normalised {}", f.display());
                 }
-            }
+                // As with a record that does not parse: named, and the run goes on.
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e:#}");
+                }
+            },
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e} (left untouched)");
@@ -133,7 +139,7 @@ fn normalise(arg: &CatalogueArg, check: bool) -> anyhow::Result<ExitCode> {
     }
     let verb = if check { "would change" } else { "rewritten" };
     crate::ui::note!(
-        "{} records: {changed} {verb}, {} already normal, {failed} unreadable",
+        "{} records: {changed} {verb}, {} already normal, {failed} not done (named above)",
         files.len(),
         files.len() - changed - failed
     );

@@ -774,3 +774,98 @@ async fn analyst_features_work_in_the_browser() {
     wait_for(&d, "return window.__before_reload === undefined && document.body.innerText.indexOf('weekly digest') >= 0").await;
     d.s("DELETE", "", None).await;
 }
+
+/// Polls `script` until it returns a string (a page being navigated away from answers with
+/// an error object or null, which are not).
+async fn wait_for_text(d: &Driver, script: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(s) = d.js(script).await.as_str().filter(|s| !s.is_empty()) {
+            return s.to_string();
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {script}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A site built for a sub-path (`--base-url http://127.0.0.1:PORT/sub/`, as a GitHub Pages
+/// project site) and served under `/sub/` only: search fetches its index from there and finds
+/// a tool, its result links and a server link navigate to pages that render, the compare page
+/// loads its records, and no request goes outside `/sub/` (the host's root is not the site's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_site_under_a_sub_path_searches_and_navigates() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("site");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let site = format!("{origin}/sub");
+    build_to(&fixture("catalogue"), &dir, &format!("{site}/"));
+    let served = dir.clone();
+    std::thread::spawn(move || toolrisk::site::serve::serve_dir_under(listener, served, "/sub"));
+
+    let d = Driver::start().await;
+    d.goto(&format!("{site}/search/?q=check_job_status")).await;
+    let first = wait_for_text(
+        &d,
+        "var a = document.querySelector('#search-results li a'); return a ? a.getAttribute('href') : null",
+    )
+    .await;
+    assert_eq!(first, "/sub/tools/jobs-server/check-job-status/");
+    let n = d
+        .js("return document.querySelectorAll('#search-results li').length")
+        .await;
+    assert_eq!(n, 2, "both check_job_status tools");
+    // A result navigates to its tool page.
+    d.js("document.querySelector('#search-results li a').click(); return true")
+        .await;
+    let text = wait_for_text(
+        &d,
+        "return location.pathname === '/sub/tools/jobs-server/check-job-status/' && document.readyState === 'complete' ? document.body.innerText : null",
+    )
+    .await;
+    assert!(text.contains("Policy to paste"), "{text}");
+    // Its server link navigates to the server page.
+    d.js("document.querySelector('a[href=\"/sub/servers/jobs-server/\"]').click(); return true")
+        .await;
+    let text = wait_for_text(
+        &d,
+        "return location.pathname === '/sub/servers/jobs-server/' && document.readyState === 'complete' ? document.body.innerText : null",
+    )
+    .await;
+    assert!(text.contains("send_report"), "{text}");
+    // A server hit in search links under /sub/ too.
+    d.goto(&format!("{site}/search/?q=sktime&class=server"))
+        .await;
+    let hit = wait_for_text(&d, "var a = document.querySelector('#search-results li a'); return a ? a.getAttribute('href') : null").await;
+    assert_eq!(hit, "/sub/servers/sktime-mcp/");
+    // The compare page fetches both records.
+    d.goto(&format!("{site}/compare/?s=sktime-mcp,jobs-server"))
+        .await;
+    let head = wait_for_text(
+        &d,
+        "var t = document.querySelector('table.compare'); return t ? t.tHead.innerText : null",
+    )
+    .await;
+    assert!(
+        head.contains("sktime MCP") && head.contains("Jobs Server"),
+        "{head}"
+    );
+    let link = d
+        .js("return document.querySelector('table.compare thead a').getAttribute('href')")
+        .await;
+    assert_eq!(link, "/sub/servers/sktime-mcp/");
+
+    let errs = errors(&d.console().await);
+    assert!(errs.is_empty(), "console errors {errs:?}");
+    let requests = d.requests().await;
+    assert!(
+        requests
+            .iter()
+            .any(|u| u.ends_with("/sub/search/meta.json")),
+        "{requests:?}"
+    );
+    for u in &requests {
+        assert!(!leaves(u, &site), "requested {u}, outside {site}/");
+    }
+    d.s("DELETE", "", None).await;
+}

@@ -534,6 +534,7 @@ fn every_catalogue_command_takes_the_flag_and_the_variable() {
         vec!["query", "delete"],
         vec!["export", "jsonl"],
         vec!["catalogue", "path"],
+        vec!["catalogue", "normalise", "--check"],
     ];
     for args in &commands {
         // The variable…
@@ -813,6 +814,157 @@ fn build_reports_as_json() {
             .unwrap()
             .ends_with("bad.yaml"),
         "{v}"
+    );
+}
+
+/// Without `--repo-url` (or `TOOLRISK_REPO_URL`), "wrong label?" opens an issue on the
+/// `repository` Cargo.toml names.
+#[test]
+fn wrong_label_link_defaults_to_the_cargo_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture(&dir.path().join("cat"));
+    let site = dir.path().join("site");
+    let mut c = cmd(dir.path());
+    c.env_remove("TOOLRISK_REPO_URL").args([
+        "build",
+        "--catalogue",
+        cat.root.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    let out = run_bounded(c);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html =
+        std::fs::read_to_string(site.join("tools/npm-pay/create-payment/index.html")).unwrap();
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    assert!(!repo.is_empty());
+    let want = format!(
+        r#"class="wrong-label" href="{}/issues/new?"#,
+        repo.trim_end_matches('/')
+    );
+    assert!(html.contains(&want), "no {want} in the tool page");
+}
+
+/// A hand-edited record, spelt as the writer would not: an unquoted date-like version (a
+/// YAML 1.1 reader takes it for a date), unquoted timestamps.
+const HAND_EDITED: &str = "id: io.example/dated\nslug: dated\nname: Dated\nprovenance:\n\
+- source: stdio\n  fetched_at: 2026-11-20T10:00:00Z\n  protocol_version: 2025-11-25\n  tools: true\n\
+tools:\n- name: list_things\n  description: List the things.\n";
+
+fn normalise(home: &Path, cat: &Path, check: bool) -> Output {
+    let mut args = vec![
+        "catalogue",
+        "normalise",
+        "--catalogue",
+        cat.to_str().unwrap(),
+    ];
+    if check {
+        args.push("--check");
+    }
+    run(home, &args)
+}
+
+/// `catalogue normalise` rewrites a hand-edited record as the writer writes it (the date-like
+/// version quoted) without changing what it says, leaves written records byte for byte, and
+/// a second run changes nothing; `--check` writes nothing and exits 1 while a record would
+/// change, 0 once none would.
+#[test]
+fn catalogue_normalise_quotes_what_yaml_1_1_would_misread_and_check_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture(&dir.path().join("cat"));
+    let dated = cat.server_path("dated");
+    std::fs::write(&dated, HAND_EDITED).unwrap();
+    let before = toolrisk::catalogue::load_server(&dated).unwrap();
+    let untouched = cat.server_path("npm-pay");
+    let pay = std::fs::read(&untouched).unwrap();
+
+    let out = normalise(dir.path(), &cat.root, true);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        [dated.to_str().unwrap()],
+        "{listed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&dated).unwrap(),
+        HAND_EDITED,
+        "--check wrote"
+    );
+
+    let out = normalise(dir.path(), &cat.root, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let after = std::fs::read_to_string(&dated).unwrap();
+    assert!(
+        after.contains("protocol_version: '2025-11-25'")
+            || after.contains("protocol_version: \"2025-11-25\""),
+        "{after}"
+    );
+    assert!(!after.contains("protocol_version: 2025-11-25"), "{after}");
+    assert_eq!(
+        toolrisk::catalogue::load_server(&dated).unwrap(),
+        before,
+        "content changed"
+    );
+    assert_eq!(
+        std::fs::read(&untouched).unwrap(),
+        pay,
+        "a written record was rewritten"
+    );
+
+    let tree_once = tree(&cat.root);
+    let out = normalise(dir.path(), &cat.root, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        tree(&cat.root),
+        tree_once,
+        "the second run changed something"
+    );
+    let out = normalise(dir.path(), &cat.root, true);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}
+
+/// A record that does not parse is named with its error and left byte for byte; the others
+/// are still normalised, and the run exits 1 (with `--check` too).
+#[test]
+fn catalogue_normalise_names_an_unreadable_record_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture(&dir.path().join("cat"));
+    let bad = cat.server_path("bad");
+    let broken = "id: io.example/bad\nslug: bad\nname: Bad\nsurprise_field: 1\n";
+    std::fs::write(&bad, broken).unwrap();
+    let dated = cat.server_path("dated");
+    std::fs::write(&dated, HAND_EDITED).unwrap();
+
+    let out = normalise(dir.path(), &cat.root, true);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.yaml") && err.contains("surprise_field"),
+        "{err}"
+    );
+    assert!(
+        !text(&out.stdout).contains("bad.yaml"),
+        "an unreadable record is not listed as changing"
+    );
+
+    let out = normalise(dir.path(), &cat.root, false);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.yaml") && err.contains("surprise_field"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        broken,
+        "the broken record was touched"
+    );
+    assert_ne!(
+        std::fs::read_to_string(&dated).unwrap(),
+        HAND_EDITED,
+        "the run stopped at the broken record"
     );
 }
 

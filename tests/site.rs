@@ -640,6 +640,26 @@ fn page_weight_stays_flat_as_the_catalogue_grows() {
     assert!(sizes[1].2 <= sizes[0].2 + 200, "{sizes:?}");
 }
 
+/// A catalogue crawled once has no history: the changes page says so and when changes will
+/// appear, instead of an empty table; a catalogue with history lists it and says nothing of
+/// the kind.
+#[test]
+fn changes_page_says_plainly_when_there_is_no_history_yet() {
+    let cat = tempfile::tempdir().unwrap();
+    synthetic(cat.path(), 2);
+    let out = tempfile::tempdir().unwrap();
+    build(&opts(cat.path(), out.path())).unwrap();
+    let page = read(out.path(), "changes/index.html");
+    assert!(page.contains("No history yet:"), "{page}");
+    assert!(page.contains("after a second crawl"), "{page}");
+    assert!(!page.contains("<table"), "no empty table");
+
+    let (out, _) = build_fixture();
+    let page = read(out.path(), "changes/index.html");
+    assert!(!page.contains("No history yet"));
+    assert!(page.contains("<table class=\"tools\">"));
+}
+
 #[test]
 fn a_missing_catalogue_is_an_error_that_says_what_to_do() {
     let out = tempfile::tempdir().unwrap();
@@ -1000,6 +1020,52 @@ fn tool_pages_link_the_method_and_a_prefilled_wrong_label_issue() {
     assert_eq!(o.list[0].server, "jobs-server");
 }
 
+/// `serve` of a site built for a sub-path answers under it, as the site's host will: `/` and
+/// `/sub` redirect to `/sub/`, a folder without its slash redirects inside `/sub/`, and the rest
+/// of the host is not found.
+#[test]
+fn serve_serves_a_sub_path_build_under_its_path() {
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(&fixture("catalogue"), out.path());
+    o.base_url = "https://example.org/sub/".into();
+    build(&o).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let root = out.path().to_path_buf();
+    std::thread::spawn(move || toolrisk::site::serve::serve_dir_under(listener, root, "/sub"));
+    let (head, body) = http_get(addr, "/sub/tools/sktime-mcp/check-job-status/");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.contains("href=\"/sub/servers/sktime-mcp/\""));
+    let (head, body) = http_get(addr, "/sub/search/meta.json");
+    assert!(
+        head.starts_with("HTTP/1.1 200") && body.contains("\"docs\""),
+        "{head}"
+    );
+    for (from, to) in [
+        ("/", "/sub/"),
+        ("/sub", "/sub/"),
+        ("/sub/servers", "/sub/servers/"),
+    ] {
+        let (head, _) = http_get(addr, from);
+        let lower = head.to_ascii_lowercase();
+        assert!(head.starts_with("HTTP/1.1 30"), "{from}: {head}");
+        assert!(
+            lower.contains(&format!("location: {to}\r"))
+                || lower.ends_with(&format!("location: {to}")),
+            "{from}: {head}"
+        );
+    }
+    for outside in [
+        "/servers/",
+        "/search/meta.json",
+        "/subx/",
+        "/static/style.css",
+    ] {
+        let (head, _) = http_get(addr, outside);
+        assert!(head.starts_with("HTTP/1.1 404"), "{outside}: {head}");
+    }
+}
+
 fn http_raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -1263,4 +1329,209 @@ fn server_pages_offer_every_policy_target_parsed_back() {
         }
     }
     assert!(checked >= 8 * 2, "{checked} policy files checked");
+}
+
+/// The tags of an HTML document with their attributes (names lower-cased, values with the
+/// entities our escaping produces decoded). Comments are skipped, and the bodies of `script`
+/// and `style` elements are not read as markup.
+fn html_tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    fn decode(v: &str) -> String {
+        v.replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+    let b = html.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        if html[i..].starts_with("<!--") {
+            i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        if i + 1 >= b.len() || !b[i + 1].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len() && b[j].is_ascii_alphanumeric() {
+            j += 1;
+        }
+        let name = html[i + 1..j].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' {
+                j += 1;
+                break;
+            }
+            let k = j;
+            while j < b.len() && !b"=>/ \t\n\r".contains(&b[j]) {
+                j += 1;
+            }
+            let key = html[k..j].to_ascii_lowercase();
+            let mut value = String::new();
+            if j < b.len() && b[j] == b'=' {
+                j += 1;
+                if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                    let q = b[j];
+                    let end = b[j + 1..]
+                        .iter()
+                        .position(|&c| c == q)
+                        .map_or(b.len(), |e| j + 1 + e);
+                    value = decode(&html[j + 1..end]);
+                    j = end + 1;
+                } else {
+                    let k = j;
+                    while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' {
+                        j += 1;
+                    }
+                    value = decode(&html[k..j]);
+                }
+            }
+            attrs.push((key, value));
+        }
+        if name == "script" || name == "style" {
+            let close = format!("</{name}");
+            j = html[j.min(b.len())..]
+                .find(&close)
+                .map_or(b.len(), |e| j + e);
+        }
+        tags.push((name, attrs));
+        i = j;
+    }
+    tags
+}
+
+#[test]
+fn html_tags_reads_quoted_values_and_skips_scripts_and_comments() {
+    let t = html_tags(
+        "<!-- <a href=\"/no\"> --><a class=x href=\"/a?b=1&amp;c=2\" title='it&#39;s'>x</a>\
+         <script>var s = \"<a href='/no'>\";</script><img src=/i.svg alt=\"\">",
+    );
+    let names: Vec<&str> = t.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["a", "script", "img"]);
+    assert_eq!(t[0].1[1], ("href".into(), "/a?b=1&c=2".into()));
+    assert_eq!(t[0].1[2], ("title".into(), "it's".into()));
+    assert_eq!(t[2].1[0], ("src".into(), "/i.svg".into()));
+}
+
+/// A site built for a sub-path (a GitHub Pages project site) keeps every internal link under
+/// it: each href, src and action of every HTML page, resolved against the page's own URL,
+/// either leaves the host or stays under `/sub/`; canonical and OpenGraph URLs, the feed, the
+/// sitemap, the API's links and the scripts' fetches do too. The same catalogue built at a
+/// host's root has none of it.
+#[test]
+fn a_sub_path_base_url_keeps_every_internal_link_under_it() {
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(&fixture("catalogue"), out.path());
+    o.base_url = "https://example.org/sub/".into();
+    build(&o).unwrap();
+    let out = out.path();
+    let site = url::Url::parse("https://example.org/sub/").unwrap();
+    let under = |u: &url::Url| u.host_str() != Some("example.org") || u.path().starts_with("/sub/");
+    let mut pages = 0;
+    let mut links = 0;
+    for rel in files(out).keys().filter(|r| r.ends_with(".html")) {
+        pages += 1;
+        let html = read(out, rel);
+        let page_url = site
+            .join(rel.strip_suffix("index.html").unwrap_or(rel))
+            .unwrap();
+        let tags = html_tags(&html);
+        assert_eq!(tags[0].0, "html", "{rel}");
+        assert!(
+            tags[0].1.contains(&("data-root".into(), "/sub".into())),
+            "{rel}: <html> without data-root=\"/sub\""
+        );
+        for (name, attrs) in &tags {
+            for (key, value) in attrs {
+                let is_url = matches!(key.as_str(), "href" | "src" | "action")
+                    || (name == "meta" && key == "content" && value.starts_with("http"));
+                if !is_url || value.starts_with('#') || value.starts_with("mailto:") {
+                    continue;
+                }
+                let u = page_url
+                    .join(value)
+                    .unwrap_or_else(|e| panic!("{rel}: <{name} {key}={value:?}>: {e}"));
+                assert!(
+                    under(&u),
+                    "{rel}: <{name} {key}={value:?}> is outside /sub/"
+                );
+                if u.host_str() == Some("example.org") {
+                    links += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        pages > 20 && links > pages * 10,
+        "{pages} pages, {links} links"
+    );
+    let home = read(out, "index.html");
+    assert!(home.contains(r#"<link rel="canonical" href="https://example.org/sub/">"#));
+
+    // The feed and the sitemap: absolute URLs, all under the base URL.
+    for rel in ["changes/atom.xml", "sitemap.xml"] {
+        let xml = read(out, rel);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let mut n = 0;
+        for node in doc.descendants() {
+            let v = match node.tag_name().name() {
+                "loc" | "id" => node.text(),
+                "link" => node.attribute("href"),
+                _ => None,
+            };
+            if let Some(v) = v {
+                n += 1;
+                assert!(v.starts_with("https://example.org/sub/"), "{rel}: {v}");
+            }
+        }
+        assert!(n >= 4, "{rel}: {n} URLs");
+    }
+    let robots = read(out, "robots.txt");
+    assert!(
+        robots.contains("Disallow: /sub/api/")
+            && robots.contains("Sitemap: https://example.org/sub/sitemap.xml"),
+        "{robots}"
+    );
+
+    // The API index links each server's record under /sub/.
+    let index: serde_json::Value = serde_json::from_str(&read(out, "api/index.json")).unwrap();
+    for s in index["servers"].as_array().unwrap() {
+        let api = s["api"].as_str().unwrap();
+        assert!(api.starts_with("/sub/api/servers/"), "{api}");
+        assert!(out.join(&api["/sub/".len()..]).is_file(), "{api}");
+    }
+
+    // Scripts fetch and link only through the root the page gives them: no string in them
+    // starts with `/` unless it is added to ROOT.
+    let literal = Regex::new(r#"(ROOT \+ )?["'`]/[A-Za-z_]"#).unwrap();
+    for js in ["static/search.js", "static/compare.js", "static/site.js"] {
+        let text = read(out, js);
+        for c in literal.captures_iter(&text) {
+            assert!(
+                c.get(1).is_some(),
+                "{js}: a root-absolute string: {}",
+                &c[0]
+            );
+        }
+        if js != "static/site.js" {
+            assert!(text.contains("getAttribute(\"data-root\")"), "{js}");
+        }
+    }
+
+    // At a host's root nothing says data-root, and links start at `/`.
+    let (root_out, _) = build_fixture();
+    let home = read(root_out.path(), "index.html");
+    assert!(home.starts_with("<!doctype html>\n<html lang=\"en\">"));
+    assert!(home.contains(r#"<a href="/servers/">Servers</a>"#));
 }

@@ -308,6 +308,33 @@ pub fn write_server(path: &Path, server: &Server) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
+/// The text the record store's writer gives the record at `path`, when it differs from the
+/// file's bytes (`None` when the file is already as the writer would write it), for
+/// `toolrisk catalogue normalise`. The record is read as every command reads it; the new text
+/// is parsed back and must hold the same record, so normalising changes only how the file
+/// is spelt (quoting, key order, indentation), never what it says.
+pub fn normalised_record(path: &Path) -> Result<Option<String>, LoadError> {
+    let err = |message: String| LoadError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let server = load_server(path)?;
+    let text = to_yaml(&server).map_err(|e| err(format!("{e:#}")))?;
+    let back: Server = serde_yaml::from_str(&text).map_err(|e| {
+        err(format!(
+            "the writer's text does not parse back ({}); left as it is",
+            yaml_error(&e)
+        ))
+    })?;
+    if back != server {
+        return Err(err(
+            "the writer's text reads back as a different record; left as it is".into(),
+        ));
+    }
+    let bytes = crate::bounded::read_bytes(path, MAX_FILE_BYTES).map_err(|e| err(e.to_string()))?;
+    Ok((bytes != text.as_bytes()).then_some(text))
+}
+
 /// An error when `path` (or what a link there points to) exists and is not a regular file:
 /// renaming a temp file over it would replace a device such as `/dev/null` or `/dev/stdout`
 /// (as root, for every process on the machine).

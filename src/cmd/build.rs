@@ -19,6 +19,8 @@ pub struct Args {
     #[arg(long, default_value = "site")]
     pub out: PathBuf,
     /// Absolute URL the site will be served from (for canonical links, the feed and sitemaps).
+    /// With a path (`https://owner.github.io/toolrisk/`), every link, asset and fetch goes
+    /// under it, and `serve` serves the site there.
     #[arg(
         long,
         default_value = "http://127.0.0.1:8000",
@@ -53,6 +55,12 @@ impl Args {
         if !matches!(url.scheme(), "http" | "https") {
             anyhow::bail!(
                 "--base-url must be an http or https URL, got `{}`",
+                self.base_url
+            );
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            anyhow::bail!(
+                "--base-url `{}` has a query or a fragment: give the folder the site is served from, e.g. https://owner.github.io/toolrisk/",
                 self.base_url
             );
         }

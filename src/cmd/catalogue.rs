@@ -1,13 +1,17 @@
-//! `toolrisk catalogue path|install|update`: the catalogue an installed toolrisk reads when run
-//! outside a checkout. `install` copies a catalogue folder (by default the one in the source
-//! checkout the binary was built from) into the user data folder, checking every record on
-//! the way; `update` copies again from where the last install came from.
+//! `toolrisk catalogue path|install|update|normalise`: the catalogue an installed toolrisk
+//! reads when run outside a checkout. `install` copies a catalogue folder (by default the one
+//! in the source checkout the binary was built from) into the user data folder, checking every
+//! record on the way; `update` copies again from where the last install came from.
+//! `normalise` rewrites every record through the record store's writer (`--check`: only says
+//! which would change).
 
 use crate::cli::{installed_dir, CatalogueArg, Found};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use toolrisk::catalogue::{load_server, Catalogue, MAX_FILE_BYTES};
+use toolrisk::catalogue::{
+    load_server, normalised_record, write_atomic, Catalogue, MAX_FILE_BYTES,
+};
 
 /// The file in an installed catalogue naming the folder it was copied from.
 const SOURCE_FILE: &str = ".toolrisk-source";
@@ -20,8 +24,9 @@ const SOURCE_FILE: &str = ".toolrisk-source";
     3. the installed catalogue: $TOOLRISK_DATA_DIR/catalogue, $XDG_DATA_HOME/toolrisk/catalogue\n     \
        or ~/.local/share/toolrisk/catalogue\n\n\
     Examples:\n  toolrisk catalogue install\n  toolrisk catalogue install --from ~/src/toolrisk/catalogue\n  \
-    toolrisk catalogue path\n\n\
-    Exit status: 0 done; 1 some records were left out (named on stderr); 2 failed."
+    toolrisk catalogue path\n  toolrisk catalogue normalise --check\n\n\
+    Exit status: 0 done; 1 some records were left out (named on stderr), or for\n  \
+    `normalise --check` some records would change (listed on stdout); 2 failed."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -43,6 +48,15 @@ pub enum What {
     },
     /// Copy again from where the installed catalogue came from.
     Update,
+    /// Rewrite every record in servers/ as the record store writes it (YAML 1.1-safe quoting,
+    /// stable key order), without changing what it says.
+    Normalise {
+        #[command(flatten)]
+        catalogue: CatalogueArg,
+        /// Write nothing: list the records that would change and exit 1 if any would (for CI).
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -80,7 +94,60 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 })?;
             install(Path::new(recorded.trim_end()))
         }
+        What::Normalise { catalogue, check } => normalise(&catalogue, check),
     }
+}
+
+/// `catalogue normalise [--check]`. A record that does not parse is named with its error and
+/// left untouched; the others are still done, and the exit status is 1.
+fn normalise(arg: &CatalogueArg, check: bool) -> anyhow::Result<ExitCode> {
+    let cat = Catalogue::new(arg.path());
+    cat.require()?;
+    // Not while a crawl writes: it would rewrite a record from before the crawl's change.
+    let _lock = if check {
+        None
+    } else {
+        Some(cat.lock_for_writing(|p| {
+            crate::ui::note!("waiting for another writer (lock {})", p.display())
+        })?)
+    };
+    let files = cat.server_files()?;
+    let (mut changed, mut failed) = (0usize, 0usize);
+    for f in &files {
+        match normalised_record(f) {
+            Ok(None) => {}
+            Ok(Some(_)) if check => {
+                changed += 1;
+                println!("{}", f.display());
+            }
+            Ok(Some(text)) => match write_atomic(f, text.as_bytes()) {
+                Ok(()) => {
+                    changed += 1;
+                    crate::ui::note!("normalised {}", f.display());
+                }
+                // As with a record that does not parse: named, and the run goes on.
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e:#}");
+                }
+            },
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e} (left untouched)");
+            }
+        }
+    }
+    let verb = if check { "would change" } else { "rewritten" };
+    crate::ui::note!(
+        "{} records: {changed} {verb}, {} already normal, {failed} not done (named above)",
+        files.len(),
+        files.len() - changed - failed
+    );
+    Ok(if failed > 0 || (check && changed > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The catalogue of the checkout the binary was compiled from, if it is still there.

@@ -43,8 +43,9 @@ pub struct BuildOptions {
     pub repo_url: String,
 }
 
-/// Where "wrong label?" links open an issue unless `--repo-url` says otherwise.
-pub const DEFAULT_REPO_URL: &str = "https://github.com/toolrisk/toolrisk";
+/// Where "wrong label?" links open an issue unless `--repo-url` says otherwise: the
+/// `repository` of Cargo.toml, so a fork that changes it needs no flag.
+pub const DEFAULT_REPO_URL: &str = env!("CARGO_PKG_REPOSITORY");
 
 impl BuildOptions {
     /// The files besides the catalogue's servers whose content decides every page: the
@@ -151,6 +152,11 @@ pub struct Site {
     /// By tool index: its group in `groups`, or `NO_GROUP` when no other tool shares its key.
     pub group_of: Vec<u32>,
     pub base_url: String,
+    /// The path of `base_url` without its trailing slash (`""` at a host's root, `/toolrisk`
+    /// for a project site such as `https://owner.github.io/toolrisk/`): every link, asset and
+    /// fetch in the site starts with it (templates: `{{ page.root }}`; scripts: the
+    /// `data-root` of `<html>`).
+    pub root: String,
     pub attacks: Vec<attacks::Attack>,
     /// The catalogue's repository (`BuildOptions::repo_url`), without a trailing slash.
     pub repo_url: String,
@@ -175,9 +181,25 @@ impl Site {
         )
     }
 
+    /// The absolute URL of a site path (`/servers/x/`), for canonical links, feeds and
+    /// sitemaps.
     pub fn abs(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+
+    /// A site path (`/servers/x/`) as a link on the site's host: under `root`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.root, path)
+    }
+}
+
+/// The path of a base URL without its trailing slash: `""` for `https://example.org/`,
+/// `/sub` for `https://example.org/sub/` (`Site::root`). A base URL that does not parse has
+/// no path (options are checked before a build; this is for library callers).
+pub fn root_of(base_url: &str) -> String {
+    url::Url::parse(base_url)
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default()
 }
 
 /// The key that makes tools on different servers "similar": the name, normalised.
@@ -335,6 +357,7 @@ pub fn summarise(
             groups,
             group_of,
             base_url: base_url.trim_end_matches('/').to_string(),
+            root: root_of(base_url),
             attacks: attacks::builtin()?,
             repo_url: String::new(),
         },

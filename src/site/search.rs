@@ -5,7 +5,9 @@
 //! and search here only needs name, server, first sentence, class and risk. This index holds
 //! just those, so its build costs a few bytes per word and its files load on demand:
 //! - `search/meta.json`: number of documents and the chunk size;
-//! - `search/docs/<n>.json`: documents `n*CHUNK ..`, each `[title, server, summary, url, class, risk]`;
+//! - `search/docs/<n>.json`: documents `n*CHUNK ..`, each `[title, server, summary, url, class, risk]`
+//!   (`url` a site path such as `/tools/a/b/`; search.js puts the site's root in front of it,
+//!   so the index is the same whatever `--base-url` says);
 //! - `search/terms/<xy>.json`: every term starting with `xy`, with its postings. A posting packs
 //!   `((doc * 3 + field) * 6 + class) * 4 + risk`, so class and risk filters and ranking need no
 //!   document fetch (field 0 = name, 1 = server, 2 = summary; class 5 = a server).

@@ -2,6 +2,10 @@
 //! tower-http's `ServeDir`, rebuilds when anything under the catalogue, the templates folder
 //! or the rules file changes (watched with `notify`), and reloads the open pages.
 //!
+//! A site built for a sub-path (`--base-url https://owner.github.io/toolrisk/`) is served
+//! under that path (`/toolrisk/…`), as its host will serve it: `/` redirects there, and
+//! anything else outside it is not found.
+//!
 //! The request line and headers together are capped at `MAX_HEAD` bytes and `MAX_HEADERS`
 //! headers (hyper answers 431 past them), and a client has `HEAD_TIMEOUT` to send them.
 
@@ -88,6 +92,8 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
 
 struct State {
     root: PathBuf,
+    /// The path the site is served under (`Site::root`): `""` or `/sub`.
+    prefix: String,
     dir: ServeDir<tower_http::set_status::SetStatus<ServeFile>>,
     /// The build generation, when pages reload on rebuilds.
     live: Option<watch::Receiver<u64>>,
@@ -124,7 +130,31 @@ async fn handle(
     Ok(resp)
 }
 
-async fn route(req: Request<hyper::body::Incoming>, st: &State) -> Response<Body> {
+fn not_found(st: &State) -> Response<Body> {
+    match std::fs::read(st.root.join("404.html")) {
+        Ok(b) => {
+            let mut r = Response::new(full(b));
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn redirect(to: &str) -> Response<Body> {
+    let mut r = Response::new(full(""));
+    *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if let Ok(v) = header::HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+async fn route(mut req: Request<hyper::body::Incoming>, st: &State) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     }
@@ -154,25 +184,45 @@ async fn route(req: Request<hyper::body::Incoming>, st: &State) -> Response<Body
             _ => {}
         }
     }
-    if resolve(&st.root, req.uri().path()).is_none() {
-        return match std::fs::read(st.root.join("404.html")) {
-            Ok(b) => {
-                let mut r = Response::new(full(b));
-                *r.status_mut() = StatusCode::NOT_FOUND;
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    header::HeaderValue::from_static("text/html; charset=utf-8"),
-                );
-                r
-            }
-            Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
+    if !st.prefix.is_empty() {
+        // Under a sub-path: the site's files answer `<prefix>/…`; the rest of the host is
+        // not the site's.
+        let path = req.uri().path();
+        let rest = match path.strip_prefix(st.prefix.as_str()) {
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            Some("") => return redirect(&format!("{}/", st.prefix)),
+            _ if path == "/" => return redirect(&format!("{}/", st.prefix)),
+            _ => return not_found(st),
         };
+        let target = match req.uri().query() {
+            Some(q) => format!("{rest}?{q}"),
+            None => rest,
+        };
+        match target.parse() {
+            Ok(uri) => *req.uri_mut() = uri,
+            Err(_) => return plain(StatusCode::BAD_REQUEST, "bad request\n"),
+        }
+    }
+    if resolve(&st.root, req.uri().path()).is_none() {
+        return not_found(st);
     }
     let head = req.method() == Method::HEAD;
-    let resp = match st.dir.clone().oneshot(req).await {
+    let mut resp = match st.dir.clone().oneshot(req).await {
         Ok(r) => r.map(|b| b.boxed_unsync()),
         Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"),
     };
+    // `ServeDir` redirects `/servers` to `/servers/` as it saw the path: put the prefix back.
+    if resp.status().is_redirection() && !st.prefix.is_empty() {
+        let moved = resp
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|l| l.starts_with('/'))
+            .and_then(|l| header::HeaderValue::from_str(&format!("{}{l}", st.prefix)).ok());
+        if let Some(v) = moved {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+    }
     let html = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -203,17 +253,26 @@ fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Serves `root` on an already bound listener until the process ends.
 pub fn serve_dir(listener: TcpListener, root: PathBuf) {
-    if let Err(e) = serve_dir_live(listener, root, None) {
+    serve_dir_under(listener, root, "")
+}
+
+/// Serves `root` under the URL path `prefix` (`""` or `/sub`, as `Site::root`): `/sub/x`
+/// is `root/x`, `/` redirects to `/sub/`.
+pub fn serve_dir_under(listener: TcpListener, root: PathBuf, prefix: &str) {
+    if let Err(e) = serve_dir_live(listener, root, prefix, None) {
         eprintln!("error: {e:#}");
     }
 }
 
-/// Serves `root`; with `live`, HTML pages reload when the generation it carries changes.
+/// Serves `root` under `prefix`; with `live`, HTML pages reload when the generation it
+/// carries changes.
 pub fn serve_dir_live(
     listener: TcpListener,
     root: PathBuf,
+    prefix: &str,
     live: Option<watch::Receiver<u64>>,
 ) -> Result<()> {
+    let prefix = prefix.trim_end_matches('/').to_string();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -225,7 +284,12 @@ pub fn serve_dir_live(
         let dir = ServeDir::new(&root)
             .append_index_html_on_directories(true)
             .not_found_service(ServeFile::new(root.join("404.html")));
-        let st = Arc::new(State { root, dir, live });
+        let st = Arc::new(State {
+            root,
+            prefix,
+            dir,
+            live,
+        });
         loop {
             let (stream, _) = match listener.accept().await {
                 Ok(s) => s,
@@ -263,13 +327,15 @@ pub fn serve(opts: &super::BuildOptions, port: u16) -> Result<()> {
     print_report(&report);
     let (tx, rx) = watch::channel(0u64);
     let root = opts.out.clone();
+    let prefix = super::root_of(&opts.base_url);
+    let under = prefix.clone();
     std::thread::spawn(move || {
-        if let Err(e) = serve_dir_live(listener, root, Some(rx)) {
+        if let Err(e) = serve_dir_live(listener, root, &under, Some(rx)) {
             eprintln!("error: {e:#}");
         }
     });
     eprintln!(
-        "serving {} on http://{addr}/ (Ctrl+C to stop)",
+        "serving {} on http://{addr}{prefix}/ (Ctrl+C to stop)",
         opts.out.display()
     );
     let (etx, erx) = std::sync::mpsc::channel();

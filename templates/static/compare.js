@@ -12,6 +12,8 @@
     ["moves money", function (c) { return has(c, "financial"); }],
     ["deletes or overwrites", function (c) { return has(c, "destructive"); }]
   ];
+  // The site's path on its host ("" at the root); set by base.html from --base-url.
+  var ROOT = document.documentElement.getAttribute("data-root") || "";
   function has(c, e) { return (c.effects || []).indexOf(e) >= 0; }
   var input = document.getElementById("compare-s"), status = document.getElementById("compare-status"),
       out = document.getElementById("compare-out");
@@ -22,7 +24,7 @@
   status.textContent = "Loading…";
   Promise.all(slugs.map(function (s) {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(s)) return Promise.resolve(null);
-    return fetch("/api/servers/" + s + ".json").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+    return fetch(ROOT + "/api/servers/" + s + ".json").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
   })).then(function (recs) {
     var missing = slugs.filter(function (s, i) { return !recs[i]; });
     var ok = recs.filter(Boolean);
@@ -33,7 +35,7 @@
     cornerTh.scope = "col"; cornerTh.textContent = "Server"; head.appendChild(cornerTh);
     ok.forEach(function (r) {
       var th = document.createElement("th"); th.scope = "col";
-      var a = document.createElement("a"); a.href = "/servers/" + r.server.slug + "/"; a.textContent = r.server.name;
+      var a = document.createElement("a"); a.href = ROOT + "/servers/" + r.server.slug + "/"; a.textContent = r.server.name;
       th.appendChild(a); head.appendChild(th);
     });
     var body = table.createTBody();

@@ -1,4 +1,4 @@
-// Client-side search over the static index in /search/ (see src/site/search.rs for the format).
+// Client-side search over the static index in <root>/search/ (see src/site/search.rs for the format).
 // The tokeniser mirrors src/index/text.rs (`term`, `index_terms`, `query_terms`): the one
 // `toolrisk query` uses, so both find the same tools (tests/browser.rs compares them).
 // Results are built with DOM methods and textContent only: indexed text is crawled and untrusted.
@@ -10,6 +10,9 @@
   var ALNUM = /[\p{Alphabetic}\p{Nd}\p{Nl}\p{No}]/u, LOWER = /\p{Lowercase}/u, UPPER = /\p{Uppercase}/u,
       ALPHA = /\p{Alphabetic}/u, NUM = /[\p{Nd}\p{Nl}\p{No}]/u;
   var enc = new TextEncoder();
+  // The site's path on its host ("" at the root, /toolrisk for a project site): every fetch
+  // and link goes under it. Set by base.html from --base-url.
+  var ROOT = document.documentElement.getAttribute("data-root") || "";
   var $ = function (id) { return document.getElementById(id); };
   var form = $("search-form"), input = $("q"), fClass = $("f-class"), fRisk = $("f-risk"),
       fEffect = $("f-effect"), fServer = $("f-server"), status = $("search-status"),
@@ -71,8 +74,8 @@
     if (!fileCache[url]) fileCache[url] = getJSON(url, missing);
     return fileCache[url];
   }
-  function shard(name) { return cached("/search/terms/" + name + ".json", {}); }
-  function chunk(n) { return cached("/search/docs/" + n + ".json"); }
+  function shard(name) { return cached(ROOT + "/search/terms/" + name + ".json", {}); }
+  function chunk(n) { return cached(ROOT + "/search/docs/" + n + ".json"); }
   function serverBucket(slug) {
     var h = 0x811c9dc5;
     enc.encode(slug).forEach(function (b) { h ^= b; h = Math.imul(h, 0x01000193) >>> 0; });
@@ -124,13 +127,13 @@
     list.textContent = ""; pager.hidden = true;
     if (!qs.length) { status.textContent = q ? "Type a word of at least two letters or digits." : ""; return; }
     status.textContent = "Searching…";
-    var ready = meta ? Promise.resolve(meta) : getJSON("/search/meta.json").then(function (m) { meta = m; return m; });
+    var ready = meta ? Promise.resolve(meta) : getJSON(ROOT + "/search/meta.json").then(function (m) { meta = m; return m; });
     ready.then(function (m) {
       var ci = wantClass ? m.classes.indexOf(wantClass) : -1;
       var atLeast = wantRisk.slice(-1) === "+";
       var ri = wantRisk ? m.risks.indexOf(atLeast ? wantRisk.slice(0, -1) : wantRisk) : -1;
-      var effect = wantEffect ? cached("/search/effects/" + wantEffect + ".json", []) : Promise.resolve(null);
-      var server = wantServer ? cached("/search/servers/" + serverBucket(wantServer) + ".json", {}) : Promise.resolve(null);
+      var effect = wantEffect ? cached(ROOT + "/search/effects/" + wantEffect + ".json", []) : Promise.resolve(null);
+      var server = wantServer ? cached(ROOT + "/search/servers/" + serverBucket(wantServer) + ".json", {}) : Promise.resolve(null);
       return Promise.all([Promise.all(qs.map(function (t) { return shard(shardOf(t)); })), effect, server]).then(function (got) {
         var shards = got[0], effectDocs = got[1] ? new Set(got[1]) : null, range = got[2] ? got[2][wantServer] || [0, 0] : null;
         // Effect and server filters select tools: servers (class 5) are not documents then.
@@ -176,7 +179,7 @@
       if (!d) return;
       var li = document.createElement("li");
       var a = document.createElement("a");
-      a.href = d[3];
+      a.href = ROOT + d[3];
       var code = document.createElement(d[4] === "server" ? "strong" : "code");
       code.textContent = d[0];
       a.appendChild(code);

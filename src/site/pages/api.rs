@@ -42,7 +42,7 @@ pub(crate) fn write_index(site: &Site, out: &Output, risks: &Value, classes: &Va
                 name: &s.name,
                 tools: s.tool_count,
                 max_risk: s.max_risk,
-                api: format!("/api/servers/{}.json", s.slug),
+                api: site.url(&format!("/api/servers/{}.json", s.slug)),
             })
             .collect(),
     };

@@ -141,7 +141,7 @@ pub fn render_all(
 
 pub(crate) fn page(site: &Site, title: &str, description: &str, path: &str) -> Value {
     let (d, _) = markdown::cut(description, 300);
-    json!({"title": title, "description": d, "canonical": site.abs(path), "path": path})
+    json!({"title": title, "description": d, "canonical": site.abs(path), "path": path, "root": site.root})
 }
 
 /// `s` ending like a sentence, so that another sentence can follow it.

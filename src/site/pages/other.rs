@@ -92,8 +92,13 @@ pub(crate) fn render_misc(site: &Site, tpl: &Templates, out: &Output) -> Result<
     n += super::feeds::render_changes(site, tpl, out, &change_rows)?;
     super::api::write_index(site, out, &risks, &classes)?;
 
+    // Crawlers read robots.txt only at a host's root; under a sub-path it is there for the
+    // host's owner to copy from.
     let robots = format!(
-        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /search/\nSitemap: {}\n",
+        "User-agent: *\nAllow: {}\nDisallow: {}\nDisallow: {}\nSitemap: {}\n",
+        site.url("/"),
+        site.url("/api/"),
+        site.url("/search/"),
         site.abs("/sitemap.xml")
     );
     out.write("robots.txt", robots.as_bytes())?;

@@ -1047,18 +1047,19 @@ fn agreement_with_catalogue_authors_hints_withheld() {
     let h = eval::score_hints(&c, &held);
     let report = format!("dev: {}\nheld-out: {}", d.summary(), h.summary());
     assert!(d.read_only_n > 500 && h.read_only_n > 200, "{report}");
-    // Regression floors just under what the catalogue of 466 servers with tools measures
-    // (dev 0.949 / 0.939, held-out 0.933 / 0.931; destructive 0.965 / 0.966): the Docker and
-    // ToolHive servers, and the 28 registry servers launched in round 5 (25 of them had no tools
-    // before), joined after the rules
-    // were tuned, so these are figures on tools nobody tuned on. The held-out floors went down
-    // from 0.935 / 0.94 when the round-5 servers (never tuned on) landed in that half: the
-    // measurement grew, the classifier did not change. Both stay below the 0.97 / 0.98 the
-    // classifier aims for (docs/classification.md).
+    // Regression floors just under what the catalogue of 602 servers with tools measures
+    // (dev 0.951 / 0.940, held-out 0.932 / 0.935; destructive 0.969 / 0.967): the Docker and
+    // ToolHive servers and the launches of rounds 5 and 6 joined after the rules were tuned,
+    // so these are figures on tools nobody tuned on. Round 6's 136 servers first took the dev
+    // half down to 0.930 (French descriptions, resource-first names such as
+    // `expense_claim_list`); the rules that fixed those are general (other languages' opening
+    // verbs, the verb name and description share), and the held-out half, not looked at,
+    // did not move. Both stay below the 0.97 / 0.98 the classifier aims for
+    // (docs/classification.md).
     assert!(d.read_only_rate() >= 0.94, "{report}");
     assert!(d.read_only_server_mean >= 0.93, "{report}");
     assert!(h.read_only_rate() >= 0.93, "{report}");
-    assert!(h.read_only_server_mean >= 0.925, "{report}");
+    assert!(h.read_only_server_mean >= 0.93, "{report}");
     assert!(d.destructive_rate() >= 0.96, "{report}");
     assert!(h.destructive_rate() >= 0.96, "{report}");
 }

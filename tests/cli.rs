@@ -1119,3 +1119,31 @@ fn export_into_a_device_writes_into_it_and_never_replaces_it() {
     );
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+/// The shipped catalogue is written as the record store writes it: every record reads back
+/// the same in YAML 1.1 readers too (`normalise --check` finds nothing to change).
+#[test]
+fn the_shipped_catalogue_is_normalised() {
+    let home = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue");
+    let out = run(
+        home.path(),
+        &[
+            "catalogue",
+            "normalise",
+            "--check",
+            "--catalogue",
+            shipped.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "records the writer would change (run `toolrisk catalogue normalise`):\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("0 would change")
+            || text(&out.stdout).contains("0 would change")
+    );
+}

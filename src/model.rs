@@ -310,22 +310,42 @@ pub struct Tool {
     pub description_truncated_from: Option<u64>,
 }
 
+/// Why a raw `tools/list` entry is not a tool (the JSON kinds found are named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolJsonError {
+    /// The entry is not an object (its JSON kind).
+    NotAnObject(&'static str),
+    /// `name` is there but not a string (its JSON kind).
+    NameNotAString(&'static str),
+    /// No `name`.
+    NoName,
+}
+
+impl std::fmt::Display for ToolJsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolJsonError::NotAnObject(k) => write!(f, "a tool must be a JSON object, got {k}"),
+            ToolJsonError::NameNotAString(k) => {
+                write!(f, "tool `name` must be a string, got {k}")
+            }
+            ToolJsonError::NoName => f.write_str("tool has no `name`"),
+        }
+    }
+}
+
+impl std::error::Error for ToolJsonError {}
+
 impl Tool {
     /// Builds a tool from a raw `tools/list` entry. Unknown fields go to `extra`.
     /// Fails only when `name` is missing or not a string.
-    pub fn from_json(raw: &Value) -> Result<Tool, String> {
+    pub fn from_json(raw: &Value) -> Result<Tool, ToolJsonError> {
         let obj = raw
             .as_object()
-            .ok_or_else(|| format!("a tool must be a JSON object, got {}", json_kind(raw)))?;
+            .ok_or_else(|| ToolJsonError::NotAnObject(json_kind(raw)))?;
         let name = match obj.get("name") {
             Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                return Err(format!(
-                    "tool `name` must be a string, got {}",
-                    json_kind(other)
-                ))
-            }
-            None => return Err("tool has no `name`".to_string()),
+            Some(other) => return Err(ToolJsonError::NameNotAString(json_kind(other))),
+            None => return Err(ToolJsonError::NoName),
         };
         let text = |key: &str| obj.get(key).and_then(Value::as_str).map(str::to_string);
         let mut tool = Tool {
@@ -757,9 +777,18 @@ mod tests {
 
     #[test]
     fn tool_without_name_is_an_error() {
-        assert!(Tool::from_json(&json!({"description":"x"})).is_err());
-        assert!(Tool::from_json(&json!({"name":3})).is_err());
-        assert!(Tool::from_json(&json!("str")).is_err());
+        assert_eq!(
+            Tool::from_json(&json!({"description":"x"})).unwrap_err(),
+            ToolJsonError::NoName
+        );
+        assert_eq!(
+            Tool::from_json(&json!({"name":3})).unwrap_err(),
+            ToolJsonError::NameNotAString("a number")
+        );
+        assert!(matches!(
+            Tool::from_json(&json!("str")),
+            Err(ToolJsonError::NotAnObject(_))
+        ));
     }
 
     #[test]

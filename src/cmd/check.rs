@@ -147,7 +147,7 @@ pub(crate) fn acquire(input: &Input) -> anyhow::Result<Acquired> {
     // Memory stays near linear in the input: more JSON nodes than a real tools/list has are
     // refused before anything is built from them.
     check_shape(&source, &text)?;
-    let tools = input::parse_tool_list(&source, &text).map_err(anyhow::Error::msg)?;
+    let tools = input::parse_tool_list(&source, &text)?;
     drop(text);
     if tools.len() > MAX_TOOLS {
         anyhow::bail!(

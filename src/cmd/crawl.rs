@@ -173,7 +173,7 @@ impl Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let source = args.source()?;
     let shard = match &args.shard {
-        Some(s) => Some(scheduler::parse_shard(s).map_err(anyhow::Error::msg)?),
+        Some(s) => Some(scheduler::parse_shard(s)?),
         None => None,
     };
     let report = run::run(CrawlRequest {

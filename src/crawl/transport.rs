@@ -16,7 +16,7 @@ pub enum Transport {
 impl Transport {
     pub(crate) async fn send(&mut self, msg: &Value) -> Result<(), FetchError> {
         match self {
-            Transport::Stdio(t) => t.send(msg).await.map_err(FetchError::new),
+            Transport::Stdio(t) => t.send(msg).await,
             Transport::Http(t) => t.send(msg).await,
         }
     }

@@ -211,7 +211,7 @@ pub fn run(req: CrawlRequest) -> Result<CrawlReport> {
         sandbox: req.sandbox,
         pass_proxy: req.pass_proxy,
         force: req.force,
-        resource_limits: req.resource_limits.clone(),
+        resource_limits: req.resource_limits,
     };
     let t0 = Instant::now();
     let summary = rt.block_on(scheduler::run(targets, &opts))?;

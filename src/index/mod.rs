@@ -213,7 +213,7 @@ fn risk_rank(r: Risk) -> i64 {
 struct Parsed {
     path: String,
     stamp: String,
-    result: Result<(Server, Vec<Classification>), String>,
+    result: Result<(Server, Vec<Classification>), crate::catalogue::LoadError>,
 }
 
 /// The classifier and its fingerprint, made only when needed: an unchanged catalogue queried
@@ -907,12 +907,10 @@ fn scan_digest(files: &[(String, Stamp)]) -> String {
 }
 
 fn parse(classifier: &Classifier, dir: &Path, name: &str, stamp: Stamp) -> Parsed {
-    let result = load_server(&dir.join(name))
-        .map(|server| {
-            let c = classifier.classify_tools(&ServerContext::of(&server), &server.tools);
-            (server, c)
-        })
-        .map_err(|e| e.message);
+    let result = load_server(&dir.join(name)).map(|server| {
+        let c = classifier.classify_tools(&ServerContext::of(&server), &server.tools);
+        (server, c)
+    });
     Parsed {
         path: name.to_string(),
         stamp: stamp.to_string(),
@@ -953,7 +951,8 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed], fresh: bool) -
         "INSERT INTO tools_fts(rowid, name, server, description) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for p in parsed {
-        let error = p.result.as_ref().err();
+        // The files table keeps the message (the path is its own column).
+        let error = p.result.as_ref().err().map(|e| e.message.as_str());
         let file: i64 = upsert_file.query_row(params![p.path, p.stamp, error], |r| r.get(0))?;
         if !fresh {
             drop_file(tx, file)?;

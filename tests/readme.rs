@@ -298,6 +298,10 @@ fn documented_command_lines(text: &str) -> Vec<String> {
                     continues = false;
                 }
             }
+            // An indented code block.
+            None if line.starts_with("    ") && line.trim_start().starts_with("toolrisk ") => {
+                lines.push(line.trim_start().to_string());
+            }
             None => {
                 for (i, span) in line.split('`').enumerate() {
                     if i % 2 == 1 && span.starts_with("toolrisk ") {
@@ -395,6 +399,10 @@ fn command_line_words_and_flags() {
     assert_eq!(
         documented_command_lines("```\ntoolrisk a [--b]\n         [--c]\nnot this\n```\n"),
         ["toolrisk a [--b] [--c]"]
+    );
+    assert_eq!(
+        documented_command_lines("text `toolrisk x --y` text\n\n    toolrisk z --w\n"),
+        ["toolrisk x --y", "toolrisk z --w"]
     );
     assert_eq!(flag("[--format").as_deref(), Some("--format"));
     assert_eq!(flag("--risk=high").as_deref(), Some("--risk"));

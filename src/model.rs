@@ -505,6 +505,30 @@ pub struct HistoryEntry {
 // ---------------------------------------------------------------------------------------
 // Classification
 
+/// A word that is none of a label's values (`--risk hihg`, `access: reed` in a rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLabel {
+    /// What was parsed (`Risk`, `Access`, `policy format`, …).
+    pub kind: &'static str,
+    pub given: String,
+    /// The values it may take, comma-separated.
+    pub expected: String,
+}
+
+impl fmt::Display for UnknownLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} `{}` (expected one of: {})",
+            self.kind.to_ascii_lowercase(),
+            self.given,
+            self.expected
+        )
+    }
+}
+
+impl std::error::Error for UnknownLabel {}
+
 macro_rules! labels {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -528,17 +552,16 @@ macro_rules! labels {
         }
 
         impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = UnknownLabel;
+            fn from_str(s: &str) -> Result<Self, UnknownLabel> {
                 let lower = s.trim().to_ascii_lowercase();
                 match lower.as_str() {
                     $($s => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "unknown {} `{}` (expected one of: {})",
-                        stringify!($name).to_ascii_lowercase(),
-                        s,
-                        [$($s),+].join(", ")
-                    )),
+                    _ => Err(UnknownLabel {
+                        kind: stringify!($name),
+                        given: s.to_string(),
+                        expected: [$($s),+].join(", "),
+                    }),
                 }
             }
         }

@@ -190,9 +190,9 @@ impl std::error::Error for SignalError {}
 impl Signal {
     pub fn parse(s: &str) -> Result<Signal, SignalError> {
         let signal = || s.to_string();
-        let bad_value = |message: String| SignalError::BadValue {
+        let bad_value = |e: crate::model::UnknownLabel| SignalError::BadValue {
             signal: signal(),
-            message,
+            message: e.to_string(),
         };
         let (k, v) = s
             .split_once(':')

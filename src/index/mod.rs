@@ -100,8 +100,8 @@ pub enum RiskFilter {
 }
 
 impl FromStr for RiskFilter {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::model::UnknownLabel;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         match s.strip_suffix('+') {
             Some(base) => Ok(RiskFilter::AtLeast(base.parse()?)),
@@ -705,8 +705,8 @@ impl Index {
 
 fn row_to_hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<Hit> {
     let parse = |i: usize| -> rusqlite::Result<String> { r.get::<_, String>(i) };
-    let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    let bad = |i: usize, e: crate::model::UnknownLabel| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     };
     let mask: i64 = r.get(8)?;
     Ok(Hit {

@@ -410,3 +410,70 @@ fn command_line_words_and_flags() {
     assert_eq!(flag("R+]"), None);
     assert_eq!(flag("-"), None);
 }
+
+/// docs/crawling.md's table of limits says the defaults `crawl --help` shows (which come from
+/// `Limits::default()`): the table cannot drift from the code.
+#[test]
+fn crawling_limits_table_matches_the_defaults() {
+    let doc = std::fs::read_to_string(root().join("docs/crawling.md")).unwrap();
+    let table = doc
+        .split("## Limits (all flags)")
+        .nth(1)
+        .expect("docs/crawling.md has its limits table");
+    let help = help(
+        &mut std::collections::HashMap::new(),
+        &["crawl".to_string()],
+    );
+    let mut checked = 0;
+    for row in table.lines().take_while(|l| !l.starts_with("## ")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (Some(flag), Some(default)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        let Some(flag) = flag.trim_matches('`').split(", ").last() else {
+            continue;
+        };
+        if !flag.starts_with("--") {
+            continue;
+        }
+        let number = |s: &str| s.replace(',', "").parse::<u64>().ok();
+        let documented = match default.split_once(' ') {
+            Some((n, "MiB")) => number(n).map(|n| n << 20),
+            Some((n, "KiB")) => number(n).map(|n| n << 10),
+            Some((n, "s")) => number(n),
+            Some(_) => None, // "core count": not a number
+            None => number(default),
+        };
+        let Some(documented) = documented else {
+            continue;
+        };
+        // The option's entry: its line and the text lines under it, unwrapped.
+        let lines: Vec<&str> = help.lines().map(str::trim).collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("{flag} <")))
+            .unwrap_or_else(|| panic!("crawl --help has no {flag}"));
+        let entry = lines[at + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with('-'))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let shown = entry
+            .split("[default:")
+            .nth(1)
+            .and_then(|d| d.split(']').next())
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("crawl --help shows no default for {flag}"));
+        assert_eq!(
+            shown,
+            documented.to_string(),
+            "docs/crawling.md says {flag} defaults to {default}, crawl --help says {shown}"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 8,
+        "only {checked} rows of the limits table checked"
+    );
+}

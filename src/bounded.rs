@@ -154,10 +154,31 @@ pub fn read_stdin(limit: u64) -> std::io::Result<Vec<u8>> {
 /// past a dozen levels. Deeper input is refused before parsing (parsers take quadratic time).
 pub const MAX_YAML_DEPTH: usize = 64;
 
+/// YAML nested deeper than allowed: where it crossed the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep {
+    /// 1-based line.
+    pub line: usize,
+    /// The limit.
+    pub max: usize,
+}
+
+impl std::fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: nested deeper than {} levels; refused",
+            self.line, self.max
+        )
+    }
+}
+
+impl std::error::Error for TooDeep {}
+
 /// Rejects YAML (or JSON, a subset) whose flow or block nesting is deeper than `max`, in one
 /// linear pass before a parser sees it. Counts `[`/`{` outside quoted scalars and comments,
 /// and block indentation levels, conservatively: it may over-count, never under-count.
-pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), String> {
+pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), TooDeep> {
     let mut flow: usize = 0;
     let mut indents: Vec<usize> = Vec::new();
     for (lineno, line) in text.lines().enumerate() {
@@ -177,10 +198,10 @@ pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), String> {
                 .take_while(|c| c == b"- " || *c == b"-")
                 .count();
             if indents.len() + dashes > max {
-                return Err(format!(
-                    "line {}: nested deeper than {max} levels; refused",
-                    lineno + 1
-                ));
+                return Err(TooDeep {
+                    line: lineno + 1,
+                    max,
+                });
             }
         }
         // Quotes are tracked within a line: a quoted scalar that spans lines can only make
@@ -204,10 +225,10 @@ pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), String> {
                     b'[' | b'{' => {
                         flow += 1;
                         if flow + indents.len() > max {
-                            return Err(format!(
-                                "line {}: nested deeper than {max} levels; refused",
-                                lineno + 1
-                            ));
+                            return Err(TooDeep {
+                                line: lineno + 1,
+                                max,
+                            });
                         }
                     }
                     b']' | b'}' => flow = flow.saturating_sub(1),

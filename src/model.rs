@@ -310,22 +310,42 @@ pub struct Tool {
     pub description_truncated_from: Option<u64>,
 }
 
+/// Why a raw `tools/list` entry is not a tool (the JSON kinds found are named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolJsonError {
+    /// The entry is not an object (its JSON kind).
+    NotAnObject(&'static str),
+    /// `name` is there but not a string (its JSON kind).
+    NameNotAString(&'static str),
+    /// No `name`.
+    NoName,
+}
+
+impl std::fmt::Display for ToolJsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolJsonError::NotAnObject(k) => write!(f, "a tool must be a JSON object, got {k}"),
+            ToolJsonError::NameNotAString(k) => {
+                write!(f, "tool `name` must be a string, got {k}")
+            }
+            ToolJsonError::NoName => f.write_str("tool has no `name`"),
+        }
+    }
+}
+
+impl std::error::Error for ToolJsonError {}
+
 impl Tool {
     /// Builds a tool from a raw `tools/list` entry. Unknown fields go to `extra`.
     /// Fails only when `name` is missing or not a string.
-    pub fn from_json(raw: &Value) -> Result<Tool, String> {
+    pub fn from_json(raw: &Value) -> Result<Tool, ToolJsonError> {
         let obj = raw
             .as_object()
-            .ok_or_else(|| format!("a tool must be a JSON object, got {}", json_kind(raw)))?;
+            .ok_or_else(|| ToolJsonError::NotAnObject(json_kind(raw)))?;
         let name = match obj.get("name") {
             Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                return Err(format!(
-                    "tool `name` must be a string, got {}",
-                    json_kind(other)
-                ))
-            }
-            None => return Err("tool has no `name`".to_string()),
+            Some(other) => return Err(ToolJsonError::NameNotAString(json_kind(other))),
+            None => return Err(ToolJsonError::NoName),
         };
         let text = |key: &str| obj.get(key).and_then(Value::as_str).map(str::to_string);
         let mut tool = Tool {
@@ -485,6 +505,30 @@ pub struct HistoryEntry {
 // ---------------------------------------------------------------------------------------
 // Classification
 
+/// A word that is none of a label's values (`--risk hihg`, `access: reed` in a rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLabel {
+    /// What was parsed (`Risk`, `Access`, `policy format`, …).
+    pub kind: &'static str,
+    pub given: String,
+    /// The values it may take, comma-separated.
+    pub expected: String,
+}
+
+impl fmt::Display for UnknownLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} `{}` (expected one of: {})",
+            self.kind.to_ascii_lowercase(),
+            self.given,
+            self.expected
+        )
+    }
+}
+
+impl std::error::Error for UnknownLabel {}
+
 macro_rules! labels {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -508,17 +552,16 @@ macro_rules! labels {
         }
 
         impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = UnknownLabel;
+            fn from_str(s: &str) -> Result<Self, UnknownLabel> {
                 let lower = s.trim().to_ascii_lowercase();
                 match lower.as_str() {
                     $($s => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "unknown {} `{}` (expected one of: {})",
-                        stringify!($name).to_ascii_lowercase(),
-                        s,
-                        [$($s),+].join(", ")
-                    )),
+                    _ => Err(UnknownLabel {
+                        kind: stringify!($name),
+                        given: s.to_string(),
+                        expected: [$($s),+].join(", "),
+                    }),
                 }
             }
         }
@@ -791,9 +834,18 @@ mod tests {
 
     #[test]
     fn tool_without_name_is_an_error() {
-        assert!(Tool::from_json(&json!({"description":"x"})).is_err());
-        assert!(Tool::from_json(&json!({"name":3})).is_err());
-        assert!(Tool::from_json(&json!("str")).is_err());
+        assert_eq!(
+            Tool::from_json(&json!({"description":"x"})).unwrap_err(),
+            ToolJsonError::NoName
+        );
+        assert_eq!(
+            Tool::from_json(&json!({"name":3})).unwrap_err(),
+            ToolJsonError::NameNotAString("a number")
+        );
+        assert!(matches!(
+            Tool::from_json(&json!("str")),
+            Err(ToolJsonError::NotAnObject(_))
+        ));
     }
 
     #[test]

@@ -236,7 +236,8 @@ pub fn load_server(path: &Path) -> Result<Server, LoadError> {
         crate::bounded::ReadErrorKind::NotFound => err("no such file".into()),
         crate::bounded::ReadErrorKind::Io(io) => err(io.to_string()),
     })?;
-    crate::bounded::check_yaml_depth(&text, crate::bounded::MAX_YAML_DEPTH).map_err(err)?;
+    crate::bounded::check_yaml_depth(&text, crate::bounded::MAX_YAML_DEPTH)
+        .map_err(|e| err(e.to_string()))?;
     let server: Server = serde_yaml::from_str(&text).map_err(|e| err(yaml_error(&e)))?;
     if server.slug != crate::slug::slugify(&server.slug) {
         return Err(err(format!(

@@ -16,8 +16,31 @@ use std::sync::OnceLock;
 /// to 1024 characters.
 const MAX_IMPLICIT_KEY: usize = 500;
 
+/// What this emitter cannot write (records never hold these: they come from JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmitError {
+    /// A YAML tag (`!tag value`), with the tag.
+    Tagged(String),
+    /// A mapping or sequence used as a mapping key.
+    ComplexKey,
+    /// A number the YAML serialiser refused (its message).
+    Number(String),
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmitError::Tagged(tag) => write!(f, "unexpected tag {tag}"),
+            EmitError::ComplexKey => f.write_str("a mapping key that is not a scalar"),
+            EmitError::Number(e) => write!(f, "a number YAML cannot write: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
 /// Emits a document (a mapping, in practice) as block YAML ending in a newline.
-pub fn emit(v: &Value) -> Result<String, String> {
+pub fn emit(v: &Value) -> Result<String, EmitError> {
     let mut out = String::new();
     match v {
         Value::Mapping(m) if !m.is_empty() => map(&mut out, m, 0, false)?,
@@ -41,7 +64,7 @@ fn map(
     m: &serde_yaml::Mapping,
     indent: usize,
     inline: bool,
-) -> Result<(), String> {
+) -> Result<(), EmitError> {
     for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 || !inline {
             spaces(out, indent);
@@ -65,7 +88,7 @@ fn map(
 
 /// The value after `key:`. Sequences sit at the key's indentation (as the records always
 /// had), except after an explicit `:` line, where they are indented.
-fn value(out: &mut String, v: &Value, indent: usize, explicit: bool) -> Result<(), String> {
+fn value(out: &mut String, v: &Value, indent: usize, explicit: bool) -> Result<(), EmitError> {
     match v {
         Value::Mapping(m) if !m.is_empty() => {
             out.push('\n');
@@ -75,7 +98,7 @@ fn value(out: &mut String, v: &Value, indent: usize, explicit: bool) -> Result<(
             out.push('\n');
             seq(out, s, if explicit { indent + 2 } else { indent }, false)
         }
-        Value::Tagged(t) => Err(format!("unexpected tag {}", t.tag)),
+        Value::Tagged(t) => Err(EmitError::Tagged(t.tag.to_string())),
         other => {
             out.push(' ');
             out.push_str(&scalar(other, indent + 2, true)?);
@@ -86,7 +109,7 @@ fn value(out: &mut String, v: &Value, indent: usize, explicit: bool) -> Result<(
 }
 
 /// A block sequence whose `- ` sit at column `indent`.
-fn seq(out: &mut String, s: &[Value], indent: usize, inline: bool) -> Result<(), String> {
+fn seq(out: &mut String, s: &[Value], indent: usize, inline: bool) -> Result<(), EmitError> {
     for (i, v) in s.iter().enumerate() {
         if i > 0 || !inline {
             spaces(out, indent);
@@ -95,7 +118,7 @@ fn seq(out: &mut String, s: &[Value], indent: usize, inline: bool) -> Result<(),
         match v {
             Value::Mapping(m) if !m.is_empty() => map(out, m, indent + 2, true)?,
             Value::Sequence(s) if !s.is_empty() => seq(out, s, indent + 2, true)?,
-            Value::Tagged(t) => return Err(format!("unexpected tag {}", t.tag)),
+            Value::Tagged(t) => return Err(EmitError::Tagged(t.tag.to_string())),
             other => {
                 out.push_str(&scalar(other, indent + 2, true)?);
                 out.push('\n');
@@ -105,30 +128,28 @@ fn seq(out: &mut String, s: &[Value], indent: usize, inline: bool) -> Result<(),
     Ok(())
 }
 
-fn key_text(k: &Value) -> Result<String, String> {
+fn key_text(k: &Value) -> Result<String, EmitError> {
     match k {
         Value::String(s) => Ok(string(s, 0, false)),
-        Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_) => {
-            Err("a mapping key that is not a scalar".into())
-        }
+        Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_) => Err(EmitError::ComplexKey),
         other => scalar(other, 0, false),
     }
 }
 
 /// A scalar; `block` allows a literal block for multi-line strings, whose lines are indented
 /// to `indent`.
-fn scalar(v: &Value, indent: usize, block: bool) -> Result<String, String> {
+fn scalar(v: &Value, indent: usize, block: bool) -> Result<String, EmitError> {
     Ok(match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => {
-            let t = serde_yaml::to_string(n).map_err(|e| e.to_string())?;
+            let t = serde_yaml::to_string(n).map_err(|e| EmitError::Number(e.to_string()))?;
             t.trim_end().to_string()
         }
         Value::String(s) => string(s, indent, block),
         Value::Mapping(_) => "{}".into(),
         Value::Sequence(_) => "[]".into(),
-        Value::Tagged(t) => return Err(format!("unexpected tag {}", t.tag)),
+        Value::Tagged(t) => return Err(EmitError::Tagged(t.tag.to_string())),
     })
 }
 

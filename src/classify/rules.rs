@@ -154,29 +154,68 @@ pub enum Signal {
     RiskAtLeast(Risk),
 }
 
+/// Why a rule's signal does not parse (`signal` is the text as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignalError {
+    /// No `:` between kind and value.
+    NotKindValue { signal: String },
+    /// A kind other than access, effect or risk.
+    UnknownKind { signal: String, kind: String },
+    /// `risk:` followed by neither `+N` nor `>=LEVEL`.
+    BadRisk { signal: String },
+    /// The value is not an access class, effect or risk level (the parser's message).
+    BadValue { signal: String, message: String },
+}
+
+impl std::fmt::Display for SignalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignalError::NotKindValue { signal } => {
+                write!(f, "signal `{signal}` is not `kind:value`")
+            }
+            SignalError::UnknownKind { signal, kind } => write!(
+                f,
+                "signal `{signal}`: unknown kind `{kind}` (expected access, effect or risk)"
+            ),
+            SignalError::BadRisk { signal } => {
+                write!(f, "`{signal}`: expected risk:+N or risk:>=LEVEL")
+            }
+            SignalError::BadValue { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for SignalError {}
+
 impl Signal {
-    pub fn parse(s: &str) -> Result<Signal, String> {
+    pub fn parse(s: &str) -> Result<Signal, SignalError> {
+        let signal = || s.to_string();
+        let bad_value = |e: crate::model::UnknownLabel| SignalError::BadValue {
+            signal: signal(),
+            message: e.to_string(),
+        };
         let (k, v) = s
             .split_once(':')
-            .ok_or_else(|| format!("signal `{s}` is not `kind:value`"))?;
+            .ok_or_else(|| SignalError::NotKindValue { signal: signal() })?;
         match k.trim() {
-            "access" => v.parse().map(Signal::Access),
-            "effect" => v.parse().map(Signal::Effect),
+            "access" => v.parse().map(Signal::Access).map_err(bad_value),
+            "effect" => v.parse().map(Signal::Effect).map_err(bad_value),
             "risk" => {
                 let v = v.trim();
                 if let Some(n) = v.strip_prefix('+') {
                     n.parse::<u8>()
                         .map(Signal::RiskUp)
-                        .map_err(|_| format!("`{s}`: expected risk:+N"))
+                        .map_err(|_| SignalError::BadRisk { signal: signal() })
                 } else if let Some(level) = v.strip_prefix(">=") {
-                    level.parse().map(Signal::RiskAtLeast)
+                    level.parse().map(Signal::RiskAtLeast).map_err(bad_value)
                 } else {
-                    Err(format!("`{s}`: expected risk:+N or risk:>=LEVEL"))
+                    Err(SignalError::BadRisk { signal: signal() })
                 }
             }
-            other => Err(format!(
-                "signal `{s}`: unknown kind `{other}` (expected access, effect or risk)"
-            )),
+            other => Err(SignalError::UnknownKind {
+                signal: signal(),
+                kind: other.to_string(),
+            }),
         }
     }
 

@@ -42,10 +42,10 @@ pub struct Input {
     #[arg(long)]
     pub server: Option<String>,
     /// Seconds for the first answer of a --stdio / --url server.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = toolrisk::crawl::Limits::default().init_timeout.as_secs())]
     pub init_timeout: u64,
     /// Seconds for the whole listing of a --stdio / --url server.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = toolrisk::crawl::Limits::default().server_timeout.as_secs())]
     pub server_timeout: u64,
     /// Run a --stdio server WITHOUT the bubblewrap sandbox, with your user's rights (it can
     /// read your files and reach the network). Only for a throw-away container or VM.
@@ -147,7 +147,7 @@ pub(crate) fn acquire(input: &Input) -> anyhow::Result<Acquired> {
     // Memory stays near linear in the input: more JSON nodes than a real tools/list has are
     // refused before anything is built from them.
     check_shape(&source, &text)?;
-    let tools = input::parse_tool_list(&source, &text).map_err(anyhow::Error::msg)?;
+    let tools = input::parse_tool_list(&source, &text)?;
     drop(text);
     if tools.len() > MAX_TOOLS {
         anyhow::bail!(

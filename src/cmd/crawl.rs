@@ -5,11 +5,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use toolrisk::catalogue::{write_atomic, Catalogue};
-use toolrisk::crawl::sandbox::{self, SandboxMode};
-use toolrisk::crawl::scheduler::{self, Options};
-use toolrisk::crawl::targets::{default_package_cache, parse_env, stdio_target, url_target};
-use toolrisk::crawl::{registries, sources, Limits};
+use toolrisk::crawl::run::{self, CrawlRequest, Source};
+use toolrisk::crawl::sandbox::SandboxMode;
+use toolrisk::crawl::targets::parse_env;
+use toolrisk::crawl::{scheduler, Limits};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -99,7 +98,7 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().server_timeout.as_secs())]
     pub server_timeout: u64,
     /// Milliseconds between two HTTP requests to the same host.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = Limits::default().polite_gap.as_millis() as u64)]
     pub polite_ms: u64,
     /// No per-server lines, only the summary.
     #[arg(long, short = 'q')]
@@ -116,6 +115,8 @@ pub enum Format {
 }
 
 impl Args {
+    /// The limits: the flags' defaults are `Limits::default()`, the fields without a flag
+    /// keep it.
     fn limits(&self) -> Limits {
         Limits {
             max_message_bytes: self.max_message_bytes,
@@ -126,187 +127,122 @@ impl Args {
             discover_timeout: Duration::from_secs(self.discover_timeout),
             request_timeout: Duration::from_secs(self.request_timeout),
             server_timeout: Duration::from_secs(self.server_timeout),
+            polite_gap: Duration::from_millis(self.polite_ms),
             ..Limits::default()
         }
+    }
+
+    /// The one source of servers the flags name.
+    fn source(&self) -> anyhow::Result<Source> {
+        let given = [
+            self.sources.is_some(),
+            self.stdio.is_some(),
+            self.url.is_some(),
+            self.from.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            anyhow::bail!(
+                "give exactly one of --sources FILE, --stdio 'COMMAND', --url URL or --from REGISTRY"
+            );
+        }
+        let env = parse_env(&self.env)?;
+        Ok(if let Some(path) = &self.sources {
+            Source::Sources(path.clone())
+        } else if let Some(command) = &self.stdio {
+            Source::Stdio {
+                command: command.clone(),
+                id: self.id.clone(),
+                env,
+            }
+        } else if let Some(url) = &self.url {
+            Source::Url {
+                url: url.clone(),
+                id: self.id.clone(),
+            }
+        } else {
+            Source::Registry {
+                name: self.from.clone().unwrap_or_default(),
+                base_url: self.base_url.clone(),
+                full: self.full,
+                api_key: std::env::var("SMITHERY_API_KEY").ok(),
+            }
+        })
     }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let modes = [
-        args.sources.is_some(),
-        args.stdio.is_some(),
-        args.url.is_some(),
-        args.from.is_some(),
-    ];
-    if modes.iter().filter(|m| **m).count() != 1 {
-        anyhow::bail!(
-            "give exactly one of --sources FILE, --stdio 'COMMAND', --url URL or --from REGISTRY"
-        );
-    }
-    // One writer at a time: a second crawl of this catalogue waits for the first.
-    let _lock = Catalogue::new(&args.catalogue).lock_for_writing(|path| {
-        eprintln!(
-            "note: another crawl is writing this catalogue; waiting for its lock ({})",
-            path.display()
-        )
-    })?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let polite = toolrisk::crawl::http::Politeness::new(Duration::from_millis(args.polite_ms));
-    let run_start = toolrisk::crawl::now_rfc3339();
-    let mut registry_state: Option<(PathBuf, serde_json::Value, String)> = None;
-    let env = parse_env(&args.env)?;
-    let mut launch = args.launch;
-    let mut live = args.live;
-    let targets = if let Some(path) = &args.sources {
-        sources::targets(&sources::load(path)?)?
-    } else if let Some(cmd) = &args.stdio {
-        launch = true;
-        vec![stdio_target(cmd, args.id.as_deref(), env)?]
-    } else if let Some(url) = &args.url {
-        live = true;
-        vec![url_target(url, args.id.as_deref())?]
-    } else if let Some(reg) = &args.from {
-        let mut ctx = registries::Ctx::new(
-            reg,
-            args.base_url.as_deref(),
-            &args.limits(),
-            polite.clone(),
-        )?;
-        ctx.api_key = std::env::var("SMITHERY_API_KEY")
-            .ok()
-            .filter(|_| reg == "smithery");
-        // Incremental reads of the official registry start from the last complete one.
-        let state_path = args.catalogue.join("crawl-state.json");
-        let state: serde_json::Value = std::fs::read(&state_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_else(|| serde_json::json!({}));
-        let key = format!("{reg} {}", ctx.base);
-        if reg == "official" && !args.full {
-            ctx.updated_since = state
-                .get(&key)
-                .and_then(|v| v.get("updated_since"))
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
-        }
-        let found = rt.block_on(registries::discover(&ctx))?;
-        for p in &found.problems {
-            eprintln!("warning: {}", toolrisk::text::escape_line(p));
-        }
-        eprintln!(
-            "{}: {} servers from {} page(s){}{}{}",
-            reg,
-            found.targets.len(),
-            found.pages,
-            if found.deleted > 0 {
-                format!(", {} deleted skipped", found.deleted)
-            } else {
-                String::new()
-            },
-            if found.problems.is_empty() {
-                String::new()
-            } else {
-                format!(", {} problem(s) reported above", found.problems.len())
-            },
-            match &ctx.updated_since {
-                Some(s) => format!(" (updated since {s})"),
-                None => String::new(),
-            }
-        );
-        registry_state = Some((state_path, state, key));
-        found.targets
-    } else {
-        Vec::new()
-    };
-    if args.sources.is_some() && !launch && !live {
-        anyhow::bail!(
-            "a sources file lists servers to reach live: add --launch (start packages; runs third-party code, use a container) and/or --live (connect to URLs)"
-        );
-    }
+    let source = args.source()?;
     let shard = match &args.shard {
-        Some(s) => Some(scheduler::parse_shard(s).map_err(anyhow::Error::msg)?),
+        Some(s) => Some(scheduler::parse_shard(s)?),
         None => None,
     };
-    let catalogue = Catalogue::new(&args.catalogue);
-    std::fs::create_dir_all(catalogue.servers_dir())?;
-
-    // A run marker makes `--resume` possible after a kill: it holds the start time of the
-    // run and is removed when the run completes.
-    let marker = args.catalogue.join(".crawl-run");
-    let started = toolrisk::crawl::now_rfc3339();
-    let resume_since = if args.resume {
-        match std::fs::read_to_string(&marker) {
-            Ok(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            _ => {
-                eprintln!("note: no interrupted run to resume; crawling everything");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    write_atomic(
-        &marker,
-        resume_since.as_deref().unwrap_or(&started).as_bytes(),
-    )?;
-
-    let sandbox_mode = if args.no_sandbox {
-        SandboxMode::Unconfined
-    } else {
-        SandboxMode::Bubblewrap
-    };
-    if launch {
-        match sandbox_mode {
-            SandboxMode::Unconfined => eprintln!("{}", sandbox::NO_SANDBOX_WARNING),
-            SandboxMode::Bubblewrap => {
-                if let Err(e) = sandbox::bwrap() {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            }
-        }
-    }
-    let package_cache = args.package_cache.clone().or_else(default_package_cache);
-    let opts = Options {
-        catalogue,
-        limits: args.limits(),
-        concurrency: args
-            .concurrency
-            .unwrap_or_else(scheduler::default_concurrency),
-        shard,
-        launch,
-        live,
-        package_cache,
-        resume_since,
-        only_failed: args.only_failed,
-        progress_bar: true,
-        quiet: args.quiet,
-        polite,
-        sandbox: sandbox_mode,
+    let report = run::run(CrawlRequest {
+        launch: args.launch,
+        live: args.live,
+        sandbox: if args.no_sandbox {
+            SandboxMode::Unconfined
+        } else {
+            SandboxMode::Bubblewrap
+        },
         pass_proxy: args.pass_proxy,
         force: args.force,
-        resource_limits: Default::default(),
-    };
-    let t0 = std::time::Instant::now();
-    let summary = rt.block_on(scheduler::run(targets, &opts))?;
-    let _ = std::fs::remove_file(&marker);
-    if let Some((path, mut state, key)) = registry_state {
-        // Remember where the next incremental read starts: this run's start time.
-        state[&key] = serde_json::json!({"updated_since": run_start});
-        write_atomic(&path, serde_json::to_string_pretty(&state)?.as_bytes())?;
-    }
+        concurrency: args.concurrency,
+        shard,
+        resume: args.resume,
+        only_failed: args.only_failed,
+        package_cache: args.package_cache.clone(),
+        limits: args.limits(),
+        quiet: args.quiet,
+        ..CrawlRequest::new(args.catalogue.to_path_buf(), source)
+    })?;
+    let (summary, secs) = (&report.summary, report.elapsed_secs);
     match args.format {
-        Format::Text => print!("{}", summary.render(t0.elapsed().as_secs_f64())),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&summary.to_json(t0.elapsed().as_secs_f64()))?
-        ),
+        Format::Text => print!("{}", summary.render(secs)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&summary.to_json(secs))?),
     }
     Ok(if summary.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    /// The flags' defaults are `Limits::default()`, not a copy of it.
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let cli = Cli::try_parse_from(["crawl"]).expect("parses");
+        assert_eq!(
+            format!("{:?}", cli.args.limits()),
+            format!("{:?}", Limits::default())
+        );
+        let cli =
+            Cli::try_parse_from(["crawl", "--polite-ms", "7", "--max-tools", "3"]).expect("parses");
+        let limits = cli.args.limits();
+        assert_eq!(limits.polite_gap, Duration::from_millis(7));
+        assert_eq!(limits.max_tools, 3);
+    }
+
+    #[test]
+    fn exactly_one_source() {
+        let cli = Cli::try_parse_from(["crawl", "--url", "http://a", "--from", "official"])
+            .expect("parses");
+        let err = cli.args.source().unwrap_err().to_string();
+        assert!(err.starts_with("give exactly one of"), "{err}");
+        let cli = Cli::try_parse_from(["crawl", "--from", "docker", "--full"]).expect("parses");
+        assert!(matches!(
+            cli.args.source().expect("one source"),
+            Source::Registry { name, full: true, .. } if name == "docker"
+        ));
+    }
 }

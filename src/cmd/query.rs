@@ -48,7 +48,9 @@ pub struct Args {
     pub catalogue: crate::cli::CatalogueArg,
 }
 
-fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+fn parse<T: std::str::FromStr<Err = toolrisk::model::UnknownLabel>>(
+    s: &str,
+) -> Result<T, toolrisk::model::UnknownLabel> {
     s.parse()
 }
 

@@ -13,18 +13,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The kind of a fatal transport message (a line or body over its limit, a server asking for
-/// credentials, anything else the transport gave up on).
-fn fatal_kind(m: &str) -> FetchErrorKind {
-    if m.starts_with("auth required") {
-        FetchErrorKind::AuthRequired
-    } else if m.contains("byte limit") || m.contains(" bytes (raise") {
-        FetchErrorKind::TooLarge
-    } else {
-        FetchErrorKind::Protocol
-    }
-}
-
 /// A JSON-RPC error object.
 #[derive(Debug, Clone)]
 pub struct RpcError {
@@ -150,7 +138,7 @@ impl<'a> Session<'a> {
                         self.t.eof_detail(method).await,
                     ));
                 }
-                Incoming::Fatal(m) => return Err(FetchError::of(fatal_kind(&m), m)),
+                Incoming::Fatal(e) => return Err(e),
                 Incoming::Message(m) => {
                     if let Some(req_method) = m.get("method").and_then(Value::as_str) {
                         if let Some(req_id) = m.get("id").filter(|v| !v.is_null()) {

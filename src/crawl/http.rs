@@ -15,7 +15,7 @@ use url::Url;
 
 /// Builds the HTTP client every crawler request uses: connect timeout, a descriptive
 /// User-Agent, and redirects followed only within the same scheme, host and port.
-pub fn client(limits: &Limits) -> Result<reqwest::Client, String> {
+pub fn client(limits: &Limits) -> Result<reqwest::Client, FetchError> {
     reqwest::Client::builder()
         .connect_timeout(limits.connect_timeout)
         .user_agent(concat!(
@@ -36,7 +36,7 @@ pub fn client(limits: &Limits) -> Result<reqwest::Client, String> {
             }
         }))
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(|e| FetchError::new(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Spaces out requests to the same host (politeness), shared by all tasks of a crawl.
@@ -247,8 +247,9 @@ impl SseDecoder {
         }
     }
 
-    /// Feeds bytes; complete events are appended to `out`. Err when an event is too big.
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), String> {
+    /// Feeds bytes; complete events are appended to `out`. Err ([`FetchErrorKind::TooLarge`])
+    /// when an event is too big.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), FetchError> {
         for &b in bytes {
             if b == b'\n' && self.last_cr {
                 self.last_cr = false;
@@ -262,7 +263,10 @@ impl SseDecoder {
                 self.line.push(b);
             }
             if self.line.len() + self.data.len() > self.max {
-                return Err(format!("an SSE event is over the {} byte limit", self.max));
+                return Err(FetchError::of(
+                    FetchErrorKind::TooLarge,
+                    format!("an SSE event is over the {} byte limit", self.max),
+                ));
             }
         }
         Ok(())
@@ -367,7 +371,7 @@ impl HttpTransport {
         }
         let (tx, rx) = mpsc::channel(256);
         Ok(HttpTransport {
-            client: client(limits).map_err(FetchError::new)?,
+            client: client(limits)?,
             url,
             mode: Mode::Unknown,
             session_id: None,
@@ -533,7 +537,8 @@ impl HttpTransport {
                         Ok(Some(c)) => {
                             let mut evs = Vec::new();
                             if let Err(e) = dec.feed(&c, &mut evs) {
-                                let _ = tx.send(Incoming::Fatal(format!("{url}: {e}"))).await;
+                                let e = FetchError::of(e.kind, format!("{url}: {e}"));
+                                let _ = tx.send(Incoming::Fatal(e)).await;
                                 return;
                             }
                             for ev in evs {
@@ -550,9 +555,9 @@ impl HttpTransport {
                         Ok(None) => break,
                         Err(e) => {
                             let _ = tx
-                                .send(Incoming::Fatal(format!(
-                                    "{url}: the response stream broke: {}",
-                                    describe(&e)
+                                .send(Incoming::Fatal(FetchError::of(
+                                    reqwest_kind(&e),
+                                    format!("{url}: the response stream broke: {}", describe(&e)),
                                 )))
                                 .await;
                             return;
@@ -563,7 +568,7 @@ impl HttpTransport {
                 match read_body(resp, max).await {
                     Ok(body) => answered += parse_messages(&body, &mut events),
                     Err(e) => {
-                        let _ = tx.send(Incoming::Fatal(e.message)).await;
+                        let _ = tx.send(Incoming::Fatal(e)).await;
                         return;
                     }
                 }
@@ -575,8 +580,9 @@ impl HttpTransport {
             }
             if answered == 0 {
                 let _ = tx
-                    .send(Incoming::Fatal(format!(
-                        "{url}: the response ended without a JSON-RPC message"
+                    .send(Incoming::Fatal(FetchError::of(
+                        FetchErrorKind::Protocol,
+                        format!("{url}: the response ended without a JSON-RPC message"),
                     )))
                     .await;
             }
@@ -599,7 +605,7 @@ impl HttpTransport {
         if !resp.status().is_success() {
             return Ok(false);
         }
-        let (etx, erx) = tokio::sync::oneshot::channel::<Result<Url, String>>();
+        let (etx, erx) = tokio::sync::oneshot::channel::<Result<Url, FetchError>>();
         let tx = self.tx.clone();
         let max = self.limits.max_message_bytes;
         let base = self.url.clone();
@@ -616,9 +622,9 @@ impl HttpTransport {
                     }
                     Err(e) => {
                         let _ = tx
-                            .send(Incoming::Fatal(format!(
-                                "{base}: the SSE stream broke: {}",
-                                describe(&e)
+                            .send(Incoming::Fatal(FetchError::of(
+                                reqwest_kind(&e),
+                                format!("{base}: the SSE stream broke: {}", describe(&e)),
                             )))
                             .await;
                         return;
@@ -626,21 +632,30 @@ impl HttpTransport {
                 };
                 let mut evs = Vec::new();
                 if let Err(e) = dec.feed(&chunk, &mut evs) {
-                    let _ = tx.send(Incoming::Fatal(format!("{base}: {e}"))).await;
+                    let e = FetchError::of(e.kind, format!("{base}: {e}"));
+                    let _ = tx.send(Incoming::Fatal(e)).await;
                     return;
                 }
                 for ev in evs {
                     if ev.event == "endpoint" {
                         let r = base
                             .join(ev.data.trim())
-                            .map_err(|e| format!("bad endpoint `{}`: {e}", ev.data))
+                            .map_err(|e| {
+                                FetchError::of(
+                                    FetchErrorKind::Protocol,
+                                    format!("bad endpoint `{}`: {e}", ev.data),
+                                )
+                            })
                             .and_then(|u| {
                                 if u.host_str() == base.host_str()
                                     && u.port_or_known_default() == base.port_or_known_default()
                                 {
                                     Ok(u)
                                 } else {
-                                    Err(format!("the SSE endpoint {u} is on another host; refused"))
+                                    Err(FetchError::of(
+                                        FetchErrorKind::Protocol,
+                                        format!("the SSE endpoint {u} is on another host; refused"),
+                                    ))
                                 }
                             });
                         if let Some(s) = etx.take() {
@@ -664,10 +679,7 @@ impl HttpTransport {
                 self.kind = "sse";
                 Ok(true)
             }
-            Ok(Ok(Err(e))) => Err(FetchError::of(
-                FetchErrorKind::Protocol,
-                format!("{}: {e}", self.url),
-            )),
+            Ok(Ok(Err(e))) => Err(FetchError::of(e.kind, format!("{}: {e}", self.url))),
             _ => Ok(false),
         }
     }

@@ -38,8 +38,48 @@ pub struct InstallPlan {
     pub python: Option<String>,
 }
 
+/// Why an `npx …` / `uvx …` command line cannot be planned (`launcher` is `npx` or `uvx`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    /// An option we do not know how to honour.
+    UnsupportedOption {
+        launcher: &'static str,
+        option: String,
+    },
+    /// An option at the end of the line without its value.
+    MissingValue {
+        launcher: &'static str,
+        option: String,
+    },
+    /// No package or command to run.
+    NoCommand { launcher: &'static str },
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::UnsupportedOption { launcher, option } => {
+                write!(f, "{launcher} option `{option}` is not supported")
+            }
+            PlanError::MissingValue {
+                launcher: "npx",
+                option,
+            } => write!(f, "`npx {option}` needs a package"),
+            PlanError::MissingValue { launcher, option } => {
+                write!(f, "`{launcher} {option}` needs a value")
+            }
+            PlanError::NoCommand { launcher: "npx" } => {
+                f.write_str("npx: no command or package given")
+            }
+            PlanError::NoCommand { launcher } => write!(f, "{launcher}: no command given"),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
 /// Parses `npx …` / `uvx …` into a plan; `None` for any other command (run as it is).
-pub fn plan(argv: &[String]) -> Result<Option<InstallPlan>, String> {
+pub fn plan(argv: &[String]) -> Result<Option<InstallPlan>, PlanError> {
     let Some(first) = argv.first() else {
         return Ok(None);
     };
@@ -67,7 +107,7 @@ fn split_npm(spec: &str) -> (String, Option<String>) {
     }
 }
 
-fn plan_npx(rest: &[String]) -> Result<InstallPlan, String> {
+fn plan_npx(rest: &[String]) -> Result<InstallPlan, PlanError> {
     let mut packages = Vec::new();
     let mut i = 0;
     let mut positional = None;
@@ -79,7 +119,10 @@ fn plan_npx(rest: &[String]) -> Result<InstallPlan, String> {
                 i += 1;
                 packages.push(
                     rest.get(i)
-                        .ok_or_else(|| format!("`npx {a}` needs a package"))?
+                        .ok_or_else(|| PlanError::MissingValue {
+                            launcher: "npx",
+                            option: a.to_string(),
+                        })?
                         .clone(),
                 );
             }
@@ -88,7 +131,12 @@ fn plan_npx(rest: &[String]) -> Result<InstallPlan, String> {
                 break;
             }
             s if s.starts_with("--package=") => packages.push(s["--package=".len()..].into()),
-            s if s.starts_with('-') => return Err(format!("npx option `{s}` is not supported")),
+            s if s.starts_with('-') => {
+                return Err(PlanError::UnsupportedOption {
+                    launcher: "npx",
+                    option: s.to_string(),
+                })
+            }
             _ => {
                 positional = Some(i);
                 break;
@@ -98,7 +146,7 @@ fn plan_npx(rest: &[String]) -> Result<InstallPlan, String> {
     }
     let pos = positional
         .filter(|&p| p < rest.len())
-        .ok_or_else(|| "npx: no command or package given".to_string())?;
+        .ok_or(PlanError::NoCommand { launcher: "npx" })?;
     let (bin, specs, main_spec) = if packages.is_empty() {
         let spec = rest[pos].clone();
         (None, vec![spec.clone()], spec)
@@ -134,7 +182,7 @@ fn split_pypi(spec: &str) -> (String, Option<String>) {
     (name.to_string(), version)
 }
 
-fn plan_uvx(rest: &[String]) -> Result<InstallPlan, String> {
+fn plan_uvx(rest: &[String]) -> Result<InstallPlan, PlanError> {
     let mut from = None;
     let mut with = Vec::new();
     let mut python = None;
@@ -144,9 +192,10 @@ fn plan_uvx(rest: &[String]) -> Result<InstallPlan, String> {
         let a = rest[i].as_str();
         let mut value = || {
             i += 1;
-            rest.get(i)
-                .cloned()
-                .ok_or_else(|| format!("`uvx {a}` needs a value"))
+            rest.get(i).cloned().ok_or_else(|| PlanError::MissingValue {
+                launcher: "uvx",
+                option: a.to_string(),
+            })
         };
         match a {
             "--from" => from = Some(value()?),
@@ -157,7 +206,12 @@ fn plan_uvx(rest: &[String]) -> Result<InstallPlan, String> {
                 pos = Some(i + 1);
                 break;
             }
-            s if s.starts_with('-') => return Err(format!("uvx option `{s}` is not supported")),
+            s if s.starts_with('-') => {
+                return Err(PlanError::UnsupportedOption {
+                    launcher: "uvx",
+                    option: s.to_string(),
+                })
+            }
             _ => {
                 pos = Some(i);
                 break;
@@ -167,7 +221,7 @@ fn plan_uvx(rest: &[String]) -> Result<InstallPlan, String> {
     }
     let pos = pos
         .filter(|&p| p < rest.len())
-        .ok_or_else(|| "uvx: no command given".to_string())?;
+        .ok_or(PlanError::NoCommand { launcher: "uvx" })?;
     let command = rest[pos].clone();
     let (main_spec, bin) = match from {
         Some(f) => (f, Some(split_pypi(&command).0)),
@@ -219,13 +273,85 @@ pub struct Installed {
     pub specs: Vec<String>,
 }
 
+/// What kind of failure an install is: the launch path reports a registry that could not be
+/// reached apart from a package that does not exist or does not resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstallErrorKind {
+    /// The package is not in its registry (npm E404, uv "not found in the package registry").
+    NotFound,
+    /// The package exists, the pinned version does not (npm ETARGET, uv "no version of").
+    VersionMissing,
+    /// The dependencies do not resolve (npm ERESOLVE, uv "No solution found").
+    ResolutionFailed,
+    /// The registry could not be reached (DNS, refused, timed out, TLS).
+    RegistryUnreachable,
+    /// Anything else: no package manager, a package that is not a server, a local failure.
+    Other,
+}
+
 /// Why an install failed.
-#[derive(Debug, Clone)]
-pub struct InstallError(pub String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallError {
+    pub kind: InstallErrorKind,
+    pub message: String,
+}
+
+impl InstallError {
+    /// An error of kind `Other`.
+    pub fn other(message: impl Into<String>) -> InstallError {
+        InstallError {
+            kind: InstallErrorKind::Other,
+            message: message.into(),
+        }
+    }
+}
 
 impl std::fmt::Display for InstallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InstallError {}
+
+/// The kind of a failed npm / uv run, from what it printed on stderr.
+pub fn failure_kind(stderr: &str) -> InstallErrorKind {
+    let has = |needles: &[&str]| needles.iter().any(|n| stderr.contains(n));
+    if has(&[
+        "ENOTFOUND",
+        "EAI_AGAIN",
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ETIMEDOUT",
+        "network request to",
+        "dns error",
+        "Connection refused",
+        "error sending request",
+        "Could not connect",
+        "certificate verify failed",
+        "UNABLE_TO_GET_ISSUER_CERT",
+    ]) {
+        InstallErrorKind::RegistryUnreachable
+    } else if has(&[
+        "code E404",
+        "404 Not Found",
+        "was not found in the package registry",
+    ]) {
+        InstallErrorKind::NotFound
+    } else if has(&[
+        "code ETARGET",
+        "No matching version found",
+        "there is no version of",
+    ]) {
+        InstallErrorKind::VersionMissing
+    } else if has(&[
+        "code ERESOLVE",
+        "No solution found",
+        "unable to resolve dependency tree",
+    ]) {
+        InstallErrorKind::ResolutionFailed
+    } else {
+        InstallErrorKind::Other
     }
 }
 
@@ -287,10 +413,10 @@ pub async fn install(plan: &InstallPlan, opts: &InstallOptions) -> Result<Instal
     }
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
-            .map_err(|e| InstallError(format!("cannot clear {}: {e}", dir.display())))?;
+            .map_err(|e| InstallError::other(format!("cannot clear {}: {e}", dir.display())))?;
     }
     std::fs::create_dir_all(&dir)
-        .map_err(|e| InstallError(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| InstallError::other(format!("cannot create {}: {e}", dir.display())))?;
     let r = match plan.ecosystem {
         Ecosystem::Npm => install_npm(plan, &dir, opts).await,
         Ecosystem::Pypi => install_pypi(plan, &dir, opts).await,
@@ -302,9 +428,10 @@ pub async fn install(plan: &InstallPlan, opts: &InstallOptions) -> Result<Instal
             return Err(e);
         }
     };
-    let json = serde_json::to_vec_pretty(&installed).map_err(|e| InstallError(e.to_string()))?;
+    let json =
+        serde_json::to_vec_pretty(&installed).map_err(|e| InstallError::other(e.to_string()))?;
     crate::catalogue::write_atomic(&dir.join(MARKER), &json)
-        .map_err(|e| InstallError(format!("{e:#}")))?;
+        .map_err(|e| InstallError::other(format!("{e:#}")))?;
     Ok(installed)
 }
 
@@ -344,7 +471,7 @@ async fn run_tool(
         .prefix("toolrisk-install-")
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
-        .map_err(|e| InstallError(format!("cannot create a temp folder: {e}")))?;
+        .map_err(|e| InstallError::other(format!("cannot create a temp folder: {e}")))?;
     let host_path = std::env::var("PATH").unwrap_or_default();
     let mut path = format!("{host_path}:/usr/local/bin:/usr/bin:/bin");
     for p in ro {
@@ -355,7 +482,7 @@ async fn run_tool(
         }
     }
     let resolved = which(program, &host_path).ok_or_else(|| {
-        InstallError(format!(
+        InstallError::other(format!(
             "`{program}` is not installed (needed to install packages)"
         ))
     })?;
@@ -387,7 +514,7 @@ async fn run_tool(
             uid: None,
         };
         let prep = super::sandbox::prepare(&c, &resolved.to_string_lossy(), args, &path)
-            .map_err(|e| InstallError(e.to_string()))?;
+            .map_err(|e| InstallError::other(e.to_string()))?;
         cmd = tokio::process::Command::new(&prep.program);
         cmd.args(&prep.args);
         prep.apply(&mut cmd);
@@ -421,17 +548,17 @@ async fn run_tool(
     }
     let child = cmd
         .spawn()
-        .map_err(|e| InstallError(format!("cannot start `{program}`: {e}")))?;
+        .map_err(|e| InstallError::other(format!("cannot start `{program}`: {e}")))?;
     drop(_prepared);
     let out = tokio::time::timeout(timeout, child.wait_with_output())
         .await
         .map_err(|_| {
-            InstallError(format!(
+            InstallError::other(format!(
                 "`{program}` took longer than {} s",
                 timeout.as_secs()
             ))
         })?
-        .map_err(|e| InstallError(format!("`{program}`: {e}")))?;
+        .map_err(|e| InstallError::other(format!("`{program}`: {e}")))?;
     let _ = home.close();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
@@ -445,11 +572,14 @@ async fn run_tool(
             .rev()
             .collect::<Vec<_>>()
             .join(" | ");
-        return Err(InstallError(format!(
-            "`{program} {}` failed: {}",
-            args.first().map(String::as_str).unwrap_or_default(),
-            crate::text::truncate_at_char(&tail, 800)
-        )));
+        return Err(InstallError {
+            kind: failure_kind(&stderr),
+            message: format!(
+                "`{program} {}` failed: {}",
+                args.first().map(String::as_str).unwrap_or_default(),
+                crate::text::truncate_at_char(&tail, 800)
+            ),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -479,7 +609,7 @@ async fn install_npm(
 ) -> Result<Installed, InstallError> {
     let npm_cache = opts.cache.join("npm");
     std::fs::create_dir_all(&npm_cache)
-        .map_err(|e| InstallError(format!("cannot create {}: {e}", npm_cache.display())))?;
+        .map_err(|e| InstallError::other(format!("cannot create {}: {e}", npm_cache.display())))?;
     let mut args: Vec<String> = vec![
         "install".into(),
         "--prefix".into(),
@@ -515,12 +645,14 @@ async fn install_npm(
     let pj: serde_json::Value = crate::bounded::read_bytes(&pj_path, 4 << 20)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| InstallError(format!("{} is missing or not JSON", pj_path.display())))?;
+        .ok_or_else(|| {
+            InstallError::other(format!("{} is missing or not JSON", pj_path.display()))
+        })?;
     let bin_dir = dir.join("node_modules").join(".bin");
     let bin = match &plan.bin {
         Some(b) => bin_link_name(b),
         None => npm_bin(&plan.main, &pj).ok_or_else(|| {
-            InstallError(format!(
+            InstallError::other(format!(
                 "{} declares no `bin`: it is a library, not a server to start",
                 plan.main
             ))
@@ -528,7 +660,7 @@ async fn install_npm(
     };
     let program = bin_dir.join(&bin);
     if !program.exists() {
-        return Err(InstallError(format!(
+        return Err(InstallError::other(format!(
             "`{bin}` is not among the installed commands of {}",
             plan.main
         )));
@@ -720,7 +852,7 @@ async fn install_pypi(
 ) -> Result<Installed, InstallError> {
     let uv_cache = opts.cache.join("uv");
     std::fs::create_dir_all(&uv_cache)
-        .map_err(|e| InstallError(format!("cannot create {}: {e}", uv_cache.display())))?;
+        .map_err(|e| InstallError::other(format!("cannot create {}: {e}", uv_cache.display())))?;
     let env = [
         ("UV_CACHE_DIR", uv_cache.to_string_lossy().into_owned()),
         ("UV_PYTHON_DOWNLOADS", "never".into()),
@@ -792,8 +924,8 @@ async fn install_pypi(
                 break;
             }
             Err(e) => {
-                let wants_other_python =
-                    e.0.contains("Python") && (e.0.contains("requires") || e.0.contains("version"));
+                let wants_other_python = e.message.contains("Python")
+                    && (e.message.contains("requires") || e.message.contains("version"));
                 last_err = Some(e);
                 if !wants_other_python {
                     break;
@@ -816,7 +948,7 @@ async fn install_pypi(
     }
     let program = dir.join("bin").join(&bin);
     if !program.exists() {
-        return Err(InstallError(format!(
+        return Err(InstallError::other(format!(
             "`{bin}` is not among the console scripts installed by {}",
             plan.main
         )));
@@ -888,7 +1020,7 @@ fn find_python(v: &str, copies: &Path) -> Result<Option<PathBuf>, InstallError> 
     let copy = copies.join(&name);
     if !copy.join("bin").join(&exe).exists() {
         std::fs::create_dir_all(copies)
-            .map_err(|e| InstallError(format!("cannot create {}: {e}", copies.display())))?;
+            .map_err(|e| InstallError::other(format!("cannot create {}: {e}", copies.display())))?;
         let tmp = copies.join(format!(".{}.tmp", name.to_string_lossy()));
         let _ = std::fs::remove_dir_all(&tmp);
         let st = std::process::Command::new("cp")
@@ -896,15 +1028,16 @@ fn find_python(v: &str, copies: &Path) -> Result<Option<PathBuf>, InstallError> 
             .arg(&root)
             .arg(&tmp)
             .status()
-            .map_err(|e| InstallError(format!("cp: {e}")))?;
+            .map_err(|e| InstallError::other(format!("cp: {e}")))?;
         if !st.success() {
-            return Err(InstallError(format!(
+            return Err(InstallError::other(format!(
                 "copying the Python in {} into the package cache failed",
                 root.display()
             )));
         }
-        std::fs::rename(&tmp, &copy)
-            .map_err(|e| InstallError(format!("cannot move the Python copy into place: {e}")))?;
+        std::fs::rename(&tmp, &copy).map_err(|e| {
+            InstallError::other(format!("cannot move the Python copy into place: {e}"))
+        })?;
     }
     Ok(Some(copy.join("bin").join(exe)))
 }
@@ -1072,6 +1205,25 @@ mod tests {
     }
 
     #[test]
+    fn install_failures_are_told_apart() {
+        use InstallErrorKind::*;
+        let cases = [
+            ("npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope-x - Not found", NotFound),
+            ("npm error code ETARGET\nnpm error notarget No matching version found for a@9.9.9.", VersionMissing),
+            ("npm error code ERESOLVE\nnpm error ERESOLVE unable to resolve dependency tree", ResolutionFailed),
+            ("npm error code ENOTFOUND\nnpm error network request to https://registry.npmjs.org/a failed", RegistryUnreachable),
+            ("  × No solution found when resolving dependencies:\n  ╰─▶ Because nope-x was not found in the package registry and you require nope-x, ...", NotFound),
+            ("  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no version of mcp-x==9.9 and you require mcp-x==9.9, ...", VersionMissing),
+            ("  × No solution found when resolving dependencies:\n  ╰─▶ Because a depends on b<1 and c depends on b>2, ...", ResolutionFailed),
+            ("error: Failed to fetch: `https://pypi.org/simple/a/`\n  Caused by: error sending request for url (https://pypi.org/simple/a/)\n  Caused by: dns error", RegistryUnreachable),
+            ("npm error code EACCES", Other),
+        ];
+        for (stderr, kind) in cases {
+            assert_eq!(failure_kind(stderr), kind, "{stderr}");
+        }
+    }
+
+    #[test]
     fn plans_npx_and_uvx_commands() {
         let p = plan(&argv("npx -y @a/b@1.2.3 start --x=1"))
             .unwrap()
@@ -1115,8 +1267,16 @@ mod tests {
         assert_eq!(p.specs, ["mcp-server-time==2026.10.19"]);
 
         assert_eq!(plan(&argv("python3 server.py")).unwrap(), None);
-        assert!(plan(&argv("npx -y")).is_err());
-        assert!(plan(&argv("npx --weird x")).is_err());
+        assert_eq!(
+            plan(&argv("npx -y")),
+            Err(PlanError::NoCommand { launcher: "npx" })
+        );
+        let e = plan(&argv("npx --weird x")).unwrap_err();
+        assert_eq!(e.to_string(), "npx option `--weird` is not supported");
+        assert_eq!(
+            plan(&argv("uvx --from")).unwrap_err().to_string(),
+            "`uvx --from` needs a value"
+        );
     }
 
     #[test]

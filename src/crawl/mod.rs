@@ -13,6 +13,7 @@ pub mod http;
 pub mod install;
 pub mod merge;
 pub mod registries;
+pub mod run;
 pub mod sandbox;
 pub mod scheduler;
 pub mod sources;
@@ -53,6 +54,8 @@ pub struct Limits {
     pub probe_discover: bool,
     /// Retries of a registry or HTTP request on 429/503/connection errors.
     pub retries: u32,
+    /// Least time between two HTTP requests to the same host (politeness).
+    pub polite_gap: Duration,
 }
 
 impl Default for Limits {
@@ -72,6 +75,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             retries: 3,
             probe_discover: true,
+            polite_gap: Duration::from_millis(250),
         }
     }
 }

@@ -503,9 +503,51 @@ pub struct Scratch {
     dir: Option<tempfile::TempDir>,
 }
 
+/// Why a scratch folder could not be made or removed.
+#[derive(Debug)]
+pub enum ScratchError {
+    /// Creating the folder (or `sub`, one of its `home` / `work` / `tmp`) failed.
+    Create {
+        sub: Option<&'static str>,
+        error: std::io::Error,
+    },
+    /// Removing the folder at `path` failed.
+    Remove {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+impl std::fmt::Display for ScratchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScratchError::Create { sub: None, error } => {
+                write!(f, "cannot create a scratch folder: {error}")
+            }
+            ScratchError::Create {
+                sub: Some(sub),
+                error,
+            } => write!(f, "cannot create scratch folder {sub}: {error}"),
+            ScratchError::Remove { path, error } => write!(
+                f,
+                "cleaning up the scratch folder {} failed: {error}",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ScratchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ScratchError::Create { error, .. } | ScratchError::Remove { error, .. } => Some(error),
+        }
+    }
+}
+
 impl Scratch {
     /// A new scratch folder under the temp folder.
-    pub fn new(label: &str) -> Result<Scratch, String> {
+    pub fn new(label: &str) -> Result<Scratch, ScratchError> {
         let safe: String = label
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -516,10 +558,12 @@ impl Scratch {
             .prefix(&format!("toolrisk-{safe}-"))
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
-            .map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+            .map_err(|error| ScratchError::Create { sub: None, error })?;
         for sub in ["home", "work", "tmp"] {
-            std::fs::create_dir(dir.path().join(sub))
-                .map_err(|e| format!("cannot create scratch folder {sub}: {e}"))?;
+            std::fs::create_dir(dir.path().join(sub)).map_err(|error| ScratchError::Create {
+                sub: Some(sub),
+                error,
+            })?;
         }
         Ok(Scratch { dir: Some(dir) })
     }
@@ -532,13 +576,12 @@ impl Scratch {
     }
 
     /// Removes the folder; an error names it.
-    pub fn close(mut self) -> Result<(), String> {
+    pub fn close(mut self) -> Result<(), ScratchError> {
         match self.dir.take() {
             Some(d) => {
-                let p = d.path().to_path_buf();
-                d.close().map_err(|e| {
-                    format!("cleaning up the scratch folder {} failed: {e}", p.display())
-                })
+                let path = d.path().to_path_buf();
+                d.close()
+                    .map_err(|error| ScratchError::Remove { path, error })
             }
             None => Ok(()),
         }

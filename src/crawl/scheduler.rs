@@ -3,9 +3,11 @@
 //! server as soon as it is done (so kill -9 loses at most the servers in flight and a rerun
 //! with `--resume` picks up where it stopped), progress and a summary.
 
-use super::client::{fetch_tools, fetch_tools_http, FetchError, Fetched, Transport};
+use super::client::{
+    fetch_tools, fetch_tools_http, FetchError, FetchErrorKind, Fetched, Transport,
+};
 use super::http::Politeness;
-use super::install::{self, Ecosystem, InstallOptions};
+use super::install::{self, Ecosystem, InstallErrorKind, InstallOptions};
 use super::merge::{merge, Change, Outcome};
 use super::sandbox::{self, ResourceLimits, SandboxMode, Scratch};
 use super::stdio::{expand_placeholders, LaunchSpec, StdioTransport};
@@ -241,21 +243,50 @@ pub fn shard_of(id: &str, n: u64) -> u64 {
     u64::from_be_bytes(b) % n.max(1)
 }
 
+/// Why a `--shard` value does not parse (`given` is the value as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardError {
+    /// No `/`.
+    NotIOfN { given: String },
+    /// One side is not a number.
+    NotANumber { given: String, part: String },
+    /// `i` is 0, `N` is 0, or `i` is over `N`.
+    OutOfRange { given: String },
+}
+
+impl std::fmt::Display for ShardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShardError::NotIOfN { given } => {
+                write!(f, "--shard `{given}`: expected i/N, e.g. 1/4")
+            }
+            ShardError::NotANumber { given, part } => {
+                write!(f, "--shard `{given}`: `{part}` is not a number")
+            }
+            ShardError::OutOfRange { given } => write!(f, "--shard `{given}`: need 1 <= i <= N"),
+        }
+    }
+}
+
+impl std::error::Error for ShardError {}
+
 /// Parses `i/N` (1-based `i`, as CI matrices count) into a 0-based `(i, n)`.
-pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+pub fn parse_shard(s: &str) -> Result<(u64, u64), ShardError> {
+    let given = || s.to_string();
     let (a, b) = s
         .split_once('/')
-        .ok_or_else(|| format!("--shard `{s}`: expected i/N, e.g. 1/4"))?;
-    let i: u64 = a
-        .trim()
-        .parse()
-        .map_err(|_| format!("--shard `{s}`: `{a}` is not a number"))?;
-    let n: u64 = b
-        .trim()
-        .parse()
-        .map_err(|_| format!("--shard `{s}`: `{b}` is not a number"))?;
+        .ok_or_else(|| ShardError::NotIOfN { given: given() })?;
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| ShardError::NotANumber {
+                given: given(),
+                part: part.to_string(),
+            })
+    };
+    let (i, n) = (number(a)?, number(b)?);
     if n == 0 || i == 0 || i > n {
-        return Err(format!("--shard `{s}`: need 1 <= i <= N"));
+        return Err(ShardError::OutOfRange { given: given() });
     }
     Ok((i - 1, n))
 }
@@ -631,11 +662,11 @@ async fn fetch_live(
         } if opts.launch => {
             let scratch = match Scratch::new(&t.server.slug) {
                 Ok(d) => d,
-                Err(e) => return Some(Err(FetchError::new(e))),
+                Err(e) => return Some(Err(FetchError::of(FetchErrorKind::Launch, e.to_string()))),
             };
             let r = launch(t, opts, side, &scratch, argv, env, pass_env, files).await;
             if let Err(e) = scratch.close() {
-                side.cleanup_error = Some(e);
+                side.cleanup_error = Some(e.to_string());
             }
             Some(r)
         }
@@ -689,7 +720,8 @@ async fn launch(
     let expand = |s: &str| expand_placeholders(s, &visible);
     spec.env = env.iter().map(|(k, v)| (k.clone(), expand(v))).collect();
     // Install first (into the package cache), then run from the install folder.
-    let plan = install::plan(argv).map_err(FetchError::new)?;
+    let plan =
+        install::plan(argv).map_err(|e| FetchError::of(FetchErrorKind::Launch, e.to_string()))?;
     let mut installed = None;
     if let (Some(plan), Some(cache)) = (&plan, &opts.package_cache) {
         let iopts = InstallOptions {
@@ -699,7 +731,7 @@ async fn launch(
         };
         let inst = install::install(plan, &iopts)
             .await
-            .map_err(|e| FetchError::new(format!("install: {e}")))?;
+            .map_err(install_failed)?;
         installed = Some((plan.clone(), iopts, inst));
     } else if plan.is_some() && opts.sandbox == SandboxMode::Bubblewrap {
         return Err(FetchError::new(
@@ -765,6 +797,19 @@ async fn launch(
     r.map(|f| (f, prov))
 }
 
+/// A failed install as the fetch error of the server: a registry that could not be reached
+/// is a connection failure; a package that is missing or does not resolve cannot be launched.
+fn install_failed(e: install::InstallError) -> FetchError {
+    let kind = match e.kind {
+        InstallErrorKind::RegistryUnreachable => FetchErrorKind::Refused,
+        InstallErrorKind::NotFound
+        | InstallErrorKind::VersionMissing
+        | InstallErrorKind::ResolutionFailed
+        | InstallErrorKind::Other => FetchErrorKind::Launch,
+    };
+    FetchError::of(kind, format!("install: {e}"))
+}
+
 /// Writes the dummy files afresh and runs one fetch.
 async fn start_and_fetch(
     spec: &LaunchSpec,
@@ -773,11 +818,9 @@ async fn start_and_fetch(
     files: &BTreeMap<String, String>,
     visible: &std::path::Path,
 ) -> Result<Fetched, FetchError> {
-    write_files(scratch.path(), visible, files).map_err(FetchError::new)?;
-    match StdioTransport::spawn(spec, limits) {
-        Ok(tr) => fetch_tools(Transport::Stdio(tr), limits).await,
-        Err(e) => Err(FetchError::new(e)),
-    }
+    write_files(scratch.path(), visible, files)?;
+    let tr = StdioTransport::spawn(spec, limits)?;
+    fetch_tools(Transport::Stdio(tr), limits).await
 }
 
 /// Writes dummy files (credentials, configs) inside the scratch folder; a path that would
@@ -786,23 +829,24 @@ fn write_files(
     scratch: &std::path::Path,
     visible: &std::path::Path,
     files: &BTreeMap<String, String>,
-) -> Result<(), String> {
+) -> Result<(), FetchError> {
+    let failed = |m: String| FetchError::of(FetchErrorKind::Launch, m);
     for (rel, content) in files {
         let p = std::path::Path::new(rel);
         if p.is_absolute()
             || p.components()
                 .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            return Err(format!(
+            return Err(failed(format!(
                 "file `{rel}`: must be a relative path inside the scratch folder"
-            ));
+            )));
         }
         let full = scratch.join(p);
         if let Some(dir) = full.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("file `{rel}`: {e}"))?;
+            std::fs::create_dir_all(dir).map_err(|e| failed(format!("file `{rel}`: {e}")))?;
         }
         let content = expand_placeholders(content, visible);
-        std::fs::write(&full, content).map_err(|e| format!("file `{rel}`: {e}"))?;
+        std::fs::write(&full, content).map_err(|e| failed(format!("file `{rel}`: {e}")))?;
     }
     Ok(())
 }
@@ -832,5 +876,9 @@ mod tests {
         assert!(counts.iter().all(|&c| c > 20), "{counts:?}");
         assert_eq!(parse_shard("2/4").unwrap(), (1, 4));
         assert!(parse_shard("0/4").is_err() && parse_shard("5/4").is_err());
+        assert!(matches!(
+            parse_shard("a/4"),
+            Err(ShardError::NotANumber { ref part, .. }) if part == "a"
+        ));
     }
 }

@@ -5,6 +5,7 @@
 //! bounded tail, and kills the whole group at the end (npx / uvx leave grandchildren behind).
 
 use super::sandbox::{self, Confinement, ResourceLimits, SandboxMode};
+use super::transport::{FetchError, FetchErrorKind};
 use super::Limits;
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
@@ -86,8 +87,30 @@ pub fn shell_join(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// Why a command line does not split into words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLineError {
+    /// A quote opened and never closed (the line is kept for the message).
+    UnclosedQuote(String),
+    /// Nothing but blanks.
+    Empty,
+}
+
+impl std::fmt::Display for CommandLineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandLineError::UnclosedQuote(line) => {
+                write!(f, "unclosed quote in command `{line}`")
+            }
+            CommandLineError::Empty => f.write_str("empty command"),
+        }
+    }
+}
+
+impl std::error::Error for CommandLineError {}
+
 /// Splits a command line into words, honouring single and double quotes and backslashes.
-pub fn split_command(line: &str) -> Result<Vec<String>, String> {
+pub fn split_command(line: &str) -> Result<Vec<String>, CommandLineError> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -127,13 +150,13 @@ pub fn split_command(line: &str) -> Result<Vec<String>, String> {
         }
     }
     if quote.is_some() {
-        return Err(format!("unclosed quote in command `{line}`"));
+        return Err(CommandLineError::UnclosedQuote(line.to_string()));
     }
     if in_word {
         words.push(cur);
     }
     if words.is_empty() {
-        return Err("empty command".into());
+        return Err(CommandLineError::Empty);
     }
     Ok(words)
 }
@@ -164,8 +187,9 @@ pub enum Incoming {
     Message(Value),
     /// The stream ended.
     Eof,
-    /// The stream cannot be used any more (oversized line, LSP framing, too much junk, …).
-    Fatal(String),
+    /// The stream cannot be used any more (oversized line, LSP framing, too much junk, …),
+    /// with the kind of failure.
+    Fatal(FetchError),
 }
 
 /// Counters and samples of what the reader skipped.
@@ -274,9 +298,12 @@ impl LineDecoder {
     }
 
     fn too_long(&self) -> Incoming {
-        Incoming::Fatal(format!(
-            "a message on stdout is longer than the {} byte limit (raise --max-message-bytes)",
-            self.max_line
+        Incoming::Fatal(FetchError::of(
+            FetchErrorKind::TooLarge,
+            format!(
+                "a message on stdout is longer than the {} byte limit (raise --max-message-bytes)",
+                self.max_line
+            ),
         ))
     }
 
@@ -306,9 +333,10 @@ impl LineDecoder {
             return;
         }
         if line.len() > 15 && line[..15].eq_ignore_ascii_case(b"content-length:") {
-            out.push(Incoming::Fatal(
-                "the server frames messages with LSP-style `Content-Length:` headers; MCP stdio is one JSON message per line".into(),
-            ));
+            out.push(Incoming::Fatal(FetchError::of(
+                FetchErrorKind::Protocol,
+                "the server frames messages with LSP-style `Content-Length:` headers; MCP stdio is one JSON message per line",
+            )));
             return;
         }
         match serde_json::from_slice::<Value>(line) {
@@ -338,10 +366,13 @@ impl LineDecoder {
                 .push(crate::text::escape_line(super::truncate_str(&s, 200)));
         }
         if self.stats.junk_lines == self.max_junk + 1 {
-            out.push(Incoming::Fatal(format!(
-                "more than {} non-JSON-RPC lines on stdout (first: {:?})",
-                self.max_junk,
-                self.stats.junk_samples.first().cloned().unwrap_or_default()
+            out.push(Incoming::Fatal(FetchError::of(
+                FetchErrorKind::Protocol,
+                format!(
+                    "more than {} non-JSON-RPC lines on stdout (first: {:?})",
+                    self.max_junk,
+                    self.stats.junk_samples.first().cloned().unwrap_or_default()
+                ),
             )));
         }
     }
@@ -366,13 +397,16 @@ pub struct StdioTransport {
 
 impl StdioTransport {
     /// Starts the server: under bubblewrap unless the spec says unconfined.
-    pub fn spawn(spec: &LaunchSpec, limits: &Limits) -> Result<StdioTransport, String> {
+    /// A failure is a [`FetchErrorKind::Launch`] error.
+    pub fn spawn(spec: &LaunchSpec, limits: &Limits) -> Result<StdioTransport, FetchError> {
+        let launch = |m: String| FetchError::of(FetchErrorKind::Launch, m);
         let home = spec.scratch.join("home");
         let work = spec.scratch.join("work");
         let tmp = spec.scratch.join("tmp");
         for d in [&home, &work, &tmp] {
-            std::fs::create_dir_all(d)
-                .map_err(|e| format!("cannot create scratch folder {}: {e}", d.display()))?;
+            std::fs::create_dir_all(d).map_err(|e| {
+                launch(format!("cannot create scratch folder {}: {e}", d.display()))
+            })?;
         }
         let visible = spec.visible_scratch();
         let (v_home, v_work) = (visible.join("home"), visible.join("work"));
@@ -388,13 +422,13 @@ impl StdioTransport {
                 let (pw, gr) = (spec.scratch.join("passwd"), spec.scratch.join("group"));
                 std::fs::write(&pw, passwd)
                     .and_then(|_| std::fs::write(&gr, group))
-                    .map_err(|e| format!("cannot write the sandbox's passwd file: {e}"))?;
+                    .map_err(|e| launch(format!("cannot write the sandbox's passwd file: {e}")))?;
                 if let Some(uid) = uid {
                     sandbox::chown_tree(&spec.scratch, uid).map_err(|e| {
-                        format!(
+                        launch(format!(
                             "cannot hand the scratch folder {} to the sandbox user: {e}",
                             spec.scratch.display()
-                        )
+                        ))
                     })?;
                 }
                 let mut ro: Vec<(PathBuf, PathBuf)> =
@@ -447,7 +481,7 @@ impl StdioTransport {
                     .collect();
                 path.push("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
                 let prep = sandbox::prepare(&c, &spec.program, &spec.args, &path.join(":"))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| launch(e.to_string()))?;
                 let mut cmd = Command::new(&prep.program);
                 cmd.args(&prep.args);
                 prep.apply(&mut cmd);
@@ -509,10 +543,10 @@ impl StdioTransport {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().map_err(|e| {
-            format!(
+            launch(format!(
                 "cannot start `{}`: {e}",
                 crate::text::escape_line(&spec.display())
-            )
+            ))
         })?;
         // The descriptors bubblewrap binds were inherited; ours can close now.
         drop(prepared);
@@ -521,11 +555,11 @@ impl StdioTransport {
         let mut stdout = child
             .stdout
             .take()
-            .ok_or_else(|| "child has no stdout".to_string())?;
+            .ok_or_else(|| launch("child has no stdout".into()))?;
         let mut stderr_pipe = child
             .stderr
             .take()
-            .ok_or_else(|| "child has no stderr".to_string())?;
+            .ok_or_else(|| launch("child has no stderr".into()))?;
         let stderr = Arc::new(Mutex::new(Tail::new(limits.stderr_tail_bytes)));
         let stats = Arc::new(Mutex::new(ReadStats::default()));
         let (tx, rx) = mpsc::channel(64);
@@ -560,8 +594,11 @@ impl StdioTransport {
                 } else {
                     decoder.feed(&buf[..n], &mut events);
                     if decoder.stats.bytes > max_total {
-                        events.push(Incoming::Fatal(format!(
-                            "the server wrote more than {max_total} bytes (raise --max-total-bytes)"
+                        events.push(Incoming::Fatal(FetchError::of(
+                            FetchErrorKind::TooLarge,
+                            format!(
+                                "the server wrote more than {max_total} bytes (raise --max-total-bytes)"
+                            ),
                         )));
                     }
                 }
@@ -596,21 +633,18 @@ impl StdioTransport {
     }
 
     /// Writes one message as a line.
-    pub async fn send(&mut self, msg: &Value) -> Result<(), String> {
+    pub async fn send(&mut self, msg: &Value) -> Result<(), FetchError> {
         let stdin = self
             .stdin
             .as_mut()
-            .ok_or_else(|| "stdin already closed".to_string())?;
-        let mut line = serde_json::to_vec(msg).map_err(|e| e.to_string())?;
+            .ok_or_else(|| FetchError::new("stdin already closed"))?;
+        let mut line = serde_json::to_vec(msg).map_err(|e| FetchError::new(e.to_string()))?;
         line.push(b'\n');
-        stdin
-            .write_all(&line)
-            .await
-            .map_err(|e| format!("writing to the server's stdin failed: {e}"))?;
-        stdin
-            .flush()
-            .await
-            .map_err(|e| format!("writing to the server's stdin failed: {e}"))
+        let failed = |e: std::io::Error| {
+            FetchError::new(format!("writing to the server's stdin failed: {e}"))
+        };
+        stdin.write_all(&line).await.map_err(failed)?;
+        stdin.flush().await.map_err(failed)
     }
 
     /// Next event; `None` only after the reader ended.
@@ -720,13 +754,15 @@ mod tests {
             ..Limits::default()
         };
         let (out, _) = decode(&[b"{\"id\":1,", b"\"result\":{\"x\":1}}\n"], &limits);
-        assert!(matches!(out[0], Incoming::Fatal(ref m) if m.contains("10 byte")));
+        assert!(
+            matches!(out[0], Incoming::Fatal(ref e) if e.message.contains("10 byte") && e.kind == FetchErrorKind::TooLarge)
+        );
     }
 
     #[test]
     fn lsp_framing_is_reported() {
         let (out, _) = decode(&[b"Content-Length: 40\r\n\r\n{}"], &Limits::default());
-        assert!(matches!(out[0], Incoming::Fatal(ref m) if m.contains("Content-Length")));
+        assert!(matches!(out[0], Incoming::Fatal(ref e) if e.message.contains("Content-Length")));
     }
 
     #[test]
@@ -735,13 +771,16 @@ mod tests {
             split_command(r#"uvx --with 'mcp<2' x "a b" c\ d"#).unwrap(),
             vec!["uvx", "--with", "mcp<2", "x", "a b", "c d"]
         );
-        assert!(split_command("a 'b").is_err());
+        assert!(matches!(
+            split_command("a 'b"),
+            Err(CommandLineError::UnclosedQuote(_))
+        ));
         let argv: Vec<String> = ["uvx", "--with", "mcp<2", "a b", "it's"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         assert_eq!(shell_join(&argv), r"uvx --with 'mcp<2' 'a b' 'it'\''s'");
         assert_eq!(split_command(&shell_join(&argv)).unwrap(), argv);
-        assert!(split_command("  ").is_err());
+        assert_eq!(split_command("  "), Err(CommandLineError::Empty));
     }
 }

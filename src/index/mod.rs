@@ -100,8 +100,8 @@ pub enum RiskFilter {
 }
 
 impl FromStr for RiskFilter {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::model::UnknownLabel;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         match s.strip_suffix('+') {
             Some(base) => Ok(RiskFilter::AtLeast(base.parse()?)),
@@ -213,7 +213,7 @@ fn risk_rank(r: Risk) -> i64 {
 struct Parsed {
     path: String,
     stamp: String,
-    result: Result<(Server, Vec<Classification>), String>,
+    result: Result<(Server, Vec<Classification>), crate::catalogue::LoadError>,
 }
 
 /// The classifier and its fingerprint, made only when needed: an unchanged catalogue queried
@@ -705,8 +705,8 @@ impl Index {
 
 fn row_to_hit(r: &rusqlite::Row<'_>) -> rusqlite::Result<Hit> {
     let parse = |i: usize| -> rusqlite::Result<String> { r.get::<_, String>(i) };
-    let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    let bad = |i: usize, e: crate::model::UnknownLabel| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     };
     let mask: i64 = r.get(8)?;
     Ok(Hit {
@@ -907,12 +907,10 @@ fn scan_digest(files: &[(String, Stamp)]) -> String {
 }
 
 fn parse(classifier: &Classifier, dir: &Path, name: &str, stamp: Stamp) -> Parsed {
-    let result = load_server(&dir.join(name))
-        .map(|server| {
-            let c = classifier.classify_tools(&ServerContext::of(&server), &server.tools);
-            (server, c)
-        })
-        .map_err(|e| e.message);
+    let result = load_server(&dir.join(name)).map(|server| {
+        let c = classifier.classify_tools(&ServerContext::of(&server), &server.tools);
+        (server, c)
+    });
     Parsed {
         path: name.to_string(),
         stamp: stamp.to_string(),
@@ -953,7 +951,8 @@ fn write_batch(tx: &rusqlite::Transaction<'_>, parsed: &[Parsed], fresh: bool) -
         "INSERT INTO tools_fts(rowid, name, server, description) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for p in parsed {
-        let error = p.result.as_ref().err();
+        // The files table keeps the message (the path is its own column).
+        let error = p.result.as_ref().err().map(|e| e.message.as_str());
         let file: i64 = upsert_file.query_row(params![p.path, p.stamp, error], |r| r.get(0))?;
         if !fresh {
             drop_file(tx, file)?;

@@ -32,7 +32,30 @@ impl Drop for Launcher {
     }
 }
 
-fn private_dir() -> Result<PathBuf, String> {
+/// Why the tools of a configured server could not be listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaunchError {
+    /// This run could not set up the crawl (its private catalogue, the runtime, reading the
+    /// record back).
+    Setup(String),
+    /// The crawl ran but wrote no record.
+    NoRecord,
+    /// The server did not start or answer: the crawler's error.
+    Failed(String),
+}
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchError::Setup(m) | LaunchError::Failed(m) => f.write_str(m),
+            LaunchError::NoRecord => f.write_str("the crawl wrote no record"),
+        }
+    }
+}
+
+impl std::error::Error for LaunchError {}
+
+fn private_dir() -> Result<PathBuf, LaunchError> {
     use std::os::unix::fs::DirBuilderExt;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -42,7 +65,7 @@ fn private_dir() -> Result<PathBuf, String> {
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        .map_err(|e| LaunchError::Setup(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
 }
 
@@ -65,7 +88,7 @@ impl Launcher {
         s: &ConfiguredServer,
         id: &Identity,
         index: &Index,
-    ) -> Result<Option<(Vec<Classification>, &'static str)>, String> {
+    ) -> Result<Option<(Vec<Classification>, &'static str)>, LaunchError> {
         let slug_base = crate::slug::slugify(&s.name);
         let (how, from, server) = match &s.launch {
             Launch::Stdio { command, args, env } if self.launch => {
@@ -146,22 +169,26 @@ impl Launcher {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| LaunchError::Setup(e.to_string()))?;
         rt.block_on(scheduler::run(vec![target], &opts))
-            .map_err(|e| e.to_string())?;
-        let loaded = Catalogue::new(&dir).load().map_err(|e| e.to_string())?;
+            .map_err(|e| LaunchError::Setup(e.to_string()))?;
+        let loaded = Catalogue::new(&dir)
+            .load()
+            .map_err(|e| LaunchError::Setup(e.to_string()))?;
         let Some(record) = loaded
             .servers
             .into_iter()
             .find(|r| r.id == format!("scan:{}:{}", s.client, s.name))
         else {
-            return Err("the crawl wrote no record".into());
+            return Err(LaunchError::NoRecord);
         };
         if record.crawl.status == crate::model::CrawlStatus::Failed {
-            return Err(record
-                .crawl
-                .last_error
-                .unwrap_or_else(|| "crawl failed".into()));
+            return Err(LaunchError::Failed(
+                record
+                    .crawl
+                    .last_error
+                    .unwrap_or_else(|| "crawl failed".into()),
+            ));
         }
         Ok(Some((index.classify(&record), from)))
     }

@@ -332,7 +332,7 @@ pub fn scan(opts: &Options) -> anyhow::Result<Report> {
                         server: Some(s.name.clone()),
                         message: format!(
                             "could not list its tools: {}",
-                            crate::classify::report::clean(&e, 300)
+                            crate::classify::report::clean(&e.to_string(), 300)
                         ),
                     });
                     (vec![], "unknown")

@@ -409,53 +409,88 @@ fn read_server_map(
                 disabled,
                 filter,
             }),
-            Err(message) => out.findings.push(finding(
+            Err(e) => out.findings.push(finding(
                 f,
                 "config_error",
                 Severity::Warning,
                 line,
                 Some(name),
-                message,
+                e.to_string(),
             )),
         }
     }
 }
 
-fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
+/// Why a configured server entry cannot be read (the `config_error` finding says it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryError {
+    /// `what` (a key path) has the wrong type: it must `must` ("be an array", "hold
+    /// strings", …); `found` is the JSON kind it has, when the format tells.
+    WrongType {
+        what: String,
+        must: &'static str,
+        found: Option<&'static str>,
+    },
+    /// The entry itself is not an object (its JSON kind).
+    NotAnObject(&'static str),
+    /// Neither `command` nor `url`: `who` (the client) cannot start or reach the server.
+    NoCommandOrUrl { who: &'static str },
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryError::WrongType { what, must, found } => {
+                write!(f, "`{what}` must {must}")?;
+                match found {
+                    Some(k) => write!(f, ", got {k}"),
+                    None => Ok(()),
+                }
+            }
+            EntryError::NotAnObject(k) => write!(f, "a server entry must be an object, got {k}"),
+            EntryError::NoCommandOrUrl { who } => {
+                write!(
+                    f,
+                    "neither `command` nor `url`: {who} cannot start or reach it"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
+
+fn wrong(what: impl Into<String>, must: &'static str, found: Option<&Value>) -> EntryError {
+    EntryError::WrongType {
+        what: what.into(),
+        must,
+        found: found.map(crate::model::json_kind),
+    }
+}
+
+fn strings(v: &Value, what: &str) -> Result<Vec<String>, EntryError> {
     match v {
         Value::Array(a) => a
             .iter()
             .map(|x| match x {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(format!(
-                    "`{what}` must hold strings, found {}",
-                    crate::model::json_kind(other)
-                )),
+                other => Err(wrong(what, "hold strings", Some(other))),
             })
             .collect(),
-        other => Err(format!(
-            "`{what}` must be an array, got {}",
-            crate::model::json_kind(other)
-        )),
+        other => Err(wrong(what, "be an array", Some(other))),
     }
 }
 
-fn string_map(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
-    let m = v.as_object().ok_or_else(|| {
-        format!(
-            "`{what}` must be an object, got {}",
-            crate::model::json_kind(v)
-        )
-    })?;
+fn string_map(v: &Value, what: &str) -> Result<Vec<(String, String)>, EntryError> {
+    let m = v
+        .as_object()
+        .ok_or_else(|| wrong(what, "be an object", Some(v)))?;
     m.iter()
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k.clone(), s.clone())),
             Value::Number(n) => Ok((k.clone(), n.to_string())),
             Value::Bool(b) => Ok((k.clone(), b.to_string())),
-            other => Err(format!(
-                "`{what}.{k}` must be a string, got {}",
-                crate::model::json_kind(other)
-            )),
+            other => Err(wrong(format!("{what}.{k}"), "be a string", Some(other))),
         })
         .collect()
 }
@@ -469,13 +504,10 @@ fn json_entry(
     key: &str,
     lines: &HashMap<String, usize>,
     out: &mut Parsed,
-) -> Result<Entry, String> {
-    let obj: &Map<String, Value> = entry.as_object().ok_or_else(|| {
-        format!(
-            "a server entry must be an object, got {}",
-            crate::model::json_kind(entry)
-        )
-    })?;
+) -> Result<Entry, EntryError> {
+    let obj: &Map<String, Value> = entry
+        .as_object()
+        .ok_or_else(|| EntryError::NotAnObject(crate::model::json_kind(entry)))?;
     let known = known_keys(f.client);
     for k in obj.keys() {
         if !known.contains(&k.as_str()) {
@@ -493,14 +525,11 @@ fn json_entry(
             ));
         }
     }
-    let text = |k: &str| -> Result<Option<String>, String> {
+    let text = |k: &str| -> Result<Option<String>, EntryError> {
         match obj.get(k) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(format!(
-                "`{k}` must be a string, got {}",
-                crate::model::json_kind(other)
-            )),
+            Some(other) => Err(wrong(k, "be a string", Some(other))),
         }
     };
     let url = match text("url")? {
@@ -532,9 +561,7 @@ fn json_entry(
                 .transpose()?
                 .unwrap_or_default(),
         },
-        (None, None) => {
-            return Err("neither `command` nor `url`: the client cannot start or reach it".into())
-        }
+        (None, None) => return Err(EntryError::NoCommandOrUrl { who: "the client" }),
     };
     let disabled = obj
         .get("disabled")
@@ -598,13 +625,13 @@ fn read_toml(f: &ConfigFile, text: &str) -> Result<Parsed, Box<SetupFinding>> {
                 disabled,
                 filter,
             }),
-            Err(message) => out.findings.push(finding(
+            Err(e) => out.findings.push(finding(
                 f,
                 "config_error",
                 Severity::Warning,
                 line,
                 Some(name),
-                message,
+                e.to_string(),
             )),
         }
     }
@@ -617,10 +644,10 @@ fn toml_entry(
     item: &toml_edit::Item,
     line: Option<usize>,
     out: &mut Parsed,
-) -> Result<Entry, String> {
+) -> Result<Entry, EntryError> {
     let t = item
         .as_table_like()
-        .ok_or_else(|| format!("`mcp_servers.{name}` must be a table"))?;
+        .ok_or_else(|| wrong(format!("mcp_servers.{name}"), "be a table", None))?;
     let known = known_keys(f.client);
     for (k, _) in t.iter() {
         if !known.contains(&k) {
@@ -637,45 +664,43 @@ fn toml_entry(
             ));
         }
     }
-    let text = |k: &str| -> Result<Option<String>, String> {
+    let text = |k: &str| -> Result<Option<String>, EntryError> {
         match t.get(k) {
             None => Ok(None),
             Some(i) => i
                 .as_str()
                 .map(|s| Some(s.to_string()))
-                .ok_or_else(|| format!("`{k}` must be a string")),
+                .ok_or_else(|| wrong(k, "be a string", None)),
         }
     };
-    let list = |k: &str| -> Result<Option<Vec<String>>, String> {
+    let list = |k: &str| -> Result<Option<Vec<String>>, EntryError> {
         match t.get(k) {
             None => Ok(None),
             Some(i) => {
-                let a = i
-                    .as_array()
-                    .ok_or_else(|| format!("`{k}` must be an array"))?;
+                let a = i.as_array().ok_or_else(|| wrong(k, "be an array", None))?;
                 a.iter()
                     .map(|v| {
                         v.as_str()
                             .map(str::to_string)
-                            .ok_or_else(|| format!("`{k}` must hold strings"))
+                            .ok_or_else(|| wrong(k, "hold strings", None))
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Some)
             }
         }
     };
-    let map = |k: &str| -> Result<Vec<(String, String)>, String> {
+    let map = |k: &str| -> Result<Vec<(String, String)>, EntryError> {
         match t.get(k) {
             None => Ok(vec![]),
             Some(i) => {
                 let m = i
                     .as_table_like()
-                    .ok_or_else(|| format!("`{k}` must be a table"))?;
+                    .ok_or_else(|| wrong(k, "be a table", None))?;
                 m.iter()
                     .map(|(key, v)| {
                         v.as_str()
                             .map(|s| (key.to_string(), s.to_string()))
-                            .ok_or_else(|| format!("`{k}.{key}` must be a string"))
+                            .ok_or_else(|| wrong(format!("{k}.{key}"), "be a string", None))
                     })
                     .collect()
             }
@@ -694,9 +719,7 @@ fn toml_entry(
             }
             Launch::Remote { url, headers }
         }
-        (None, None) => {
-            return Err("neither `command` nor `url`: Codex cannot start or reach it".into())
-        }
+        (None, None) => return Err(EntryError::NoCommandOrUrl { who: "Codex" }),
     };
     let disabled = t.get("enabled").and_then(|i| i.as_bool()) == Some(false);
     let filter = ToolFilter {

@@ -120,18 +120,20 @@ impl fmt::Display for Target {
 }
 
 impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Target, String> {
+    type Err = crate::model::UnknownLabel;
+    fn from_str(s: &str) -> Result<Target, Self::Err> {
         Target::all()
             .iter()
             .copied()
             .find(|t| t.as_str() == s.trim())
-            .ok_or_else(|| {
-                let names: Vec<&str> = Target::all().iter().map(|t| t.as_str()).collect();
-                format!(
-                    "unknown policy format `{s}` (expected one of: {})",
-                    names.join(", ")
-                )
+            .ok_or_else(|| crate::model::UnknownLabel {
+                kind: "policy format",
+                given: s.to_string(),
+                expected: Target::all()
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

@@ -139,7 +139,7 @@ impl Ctx {
             api_key: None,
             updated_since: None,
             fetched_at: super::now_rfc3339(),
-            http: super::http::client(limits).map_err(|e| anyhow!(e))?,
+            http: super::http::client(limits)?,
         })
     }
 

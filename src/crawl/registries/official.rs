@@ -68,9 +68,21 @@ pub(super) async fn discover(ctx: &Ctx) -> Result<Discovered> {
     Ok(out)
 }
 
+/// A `server.json` without a `name` (the one field a target cannot do without).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MissingName;
+
+impl std::fmt::Display for MissingName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no `name`")
+    }
+}
+
+impl std::error::Error for MissingName {}
+
 /// A target from a `server.json` (official registry, ToolHive upstream).
-pub(super) fn from_server_json(sv: &Value) -> Result<Target, String> {
-    let name = s(sv, "name").ok_or("no `name`")?;
+pub(super) fn from_server_json(sv: &Value) -> Result<Target, MissingName> {
+    let name = s(sv, "name").ok_or(MissingName)?;
     let packages_raw: Vec<Value> = sv
         .get("packages")
         .and_then(Value::as_array)

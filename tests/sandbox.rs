@@ -349,3 +349,55 @@ fn unchanged_package_versions_are_skipped_unless_force() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 ok") && !out.contains("skipped"), "{out}");
 }
+
+/// A launch that joined another source's record (a registry's, which lists its own package
+/// first) is skipped too when its version has not changed: the package is found by name.
+#[test]
+fn an_unchanged_launch_that_joined_a_registry_record_is_skipped() {
+    use toolrisk::model::Package;
+    let cat = tempfile::tempdir().unwrap();
+    let pkg = |registry: &str, identifier: &str| Package {
+        registry: registry.into(),
+        identifier: identifier.into(),
+        version: None,
+        transport: Some("stdio".into()),
+    };
+    toolrisk::catalogue::Catalogue::new(cat.path())
+        .write(&Server {
+            id: "docker:escape".into(),
+            slug: "docker-escape".into(),
+            name: "escape".into(),
+            packages: vec![pkg("oci", "mcp/escape"), pkg("npm", "escape-server")],
+            ..Server::default()
+        })
+        .unwrap();
+    let sources = cat.path().join("sources.yaml");
+    std::fs::write(
+        &sources,
+        format!(
+            "servers:\n  - package: {{registry: npm, identifier: escape-server, version: \"1.0.0\"}}\n    command: \"python3 {}\"\n    env: {{ESCAPE_ONLY: write_work}}\n",
+            fixture()
+        ),
+    )
+    .unwrap();
+    let s = sources.to_string_lossy().into_owned();
+    let c = cat.path().to_string_lossy().into_owned();
+    let args = ["crawl", "--catalogue", &c, "--sources", &s, "--launch"];
+    let (code, out) = run(&args, &[], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 ok"), "{out}");
+    let records: Vec<_> = std::fs::read_dir(cat.path().join("servers"))
+        .unwrap()
+        .collect();
+    assert_eq!(
+        records.len(),
+        1,
+        "the launch joins the registry's record: {out}"
+    );
+    let (code, out) = run(&args, &[], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("version unchanged") && out.contains("1 skipped"),
+        "{out}"
+    );
+}

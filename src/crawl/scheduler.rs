@@ -515,13 +515,25 @@ async fn crawl_one(t: Target, opts: &Options) -> OneResult {
     }
     // A launched package whose pinned version has not changed since a good crawl gives the
     // same tools again: skip it unless --force.
+    // The record may be another source's that the launch joined (a registry's record lists
+    // the registry's package first): the same package is looked up by identifier, and the
+    // record's tools must be the launch's own.
     if !opts.force && opts.launch && matches!(t.how, How::Launch { .. }) {
-        if let Some(rec) = &existing {
-            let pinned = t.server.packages.first().and_then(|p| p.version.as_deref());
+        if let (Some(rec), Some(pkg)) = (&existing, t.server.packages.first()) {
+            let recorded = rec
+                .packages
+                .iter()
+                .find(|q| q.registry == pkg.registry && q.identifier == pkg.identifier)
+                .and_then(|q| q.version.as_deref());
+            let launched = rec
+                .provenance
+                .iter()
+                .any(|p| p.tools && p.source == launch_source(Some(pkg.registry.as_str())));
             if rec.id == t.server.id
                 && matches!(rec.crawl.status, CrawlStatus::Ok | CrawlStatus::Partial)
-                && pinned.is_some()
-                && rec.packages.first().and_then(|p| p.version.as_deref()) == pinned
+                && pkg.version.is_some()
+                && recorded == pkg.version.as_deref()
+                && launched
             {
                 return OneResult::Skipped(
                     t.server.slug.clone(),
@@ -756,12 +768,7 @@ async fn launch(
         }
         None => spec.args = argv[1..].iter().map(|a| expand(a)).collect(),
     }
-    let source = match t.server.packages.first().map(|p| p.registry.as_str()) {
-        Some("npm") => "npm-launch",
-        Some("pypi") => "pypi-launch",
-        Some("oci") => "oci-launch",
-        _ => "stdio",
-    };
+    let source = launch_source(t.server.packages.first().map(|p| p.registry.as_str()));
     let prov = Provenance {
         source: source.into(),
         fetched_at: super::now_rfc3339(),
@@ -856,6 +863,16 @@ pub fn default_concurrency() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
+}
+
+/// The provenance source of a launch of a package from this registry.
+fn launch_source(registry: Option<&str>) -> &'static str {
+    match registry {
+        Some("npm") => "npm-launch",
+        Some("pypi") => "pypi-launch",
+        Some("oci") => "oci-launch",
+        _ => "stdio",
+    }
 }
 
 #[cfg(test)]

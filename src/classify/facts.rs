@@ -31,10 +31,6 @@ const OPERATION_PARAMS: &[&str] = &[
     "tool",
     "task",
 ];
-/// Free-text parameters that carry SQL by their name alone.
-const SQL_PARAMS: &[&str] = &["sql", "sqlquery", "rawsql", "sqlstatement", "ddl", "dml"];
-/// Free-text parameters that carry SQL when the tool's text says SQL.
-const QUERY_PARAMS: &[&str] = &["query", "queries", "statement", "statements"];
 /// HTTP methods, lowercase.
 pub const HTTP_METHODS: &[&str] = &["get", "head", "options", "post", "put", "patch", "delete"];
 
@@ -115,9 +111,9 @@ pub struct Facts<'a> {
     pub action_verbs: Vec<String>,
     /// Parameters whose value chooses the operation.
     pub op_params: Vec<OpParam>,
-    /// Top-level free-text parameters that may carry SQL: the name, and whether the name
-    /// alone says so (`sql`) rather than only with the tool's text (`query`).
-    pub sql_params: Vec<(String, bool)>,
+    /// Top-level parameters that take free text (a `string` that is no enum), as indexes
+    /// into `params`.
+    pub text_params: Vec<usize>,
     /// Schema nodes visited (bounded by `MAX_SCHEMA_NODES`).
     nodes: usize,
     /// Annotations, unless withheld.
@@ -182,7 +178,7 @@ impl<'a> Facts<'a> {
             enum_values: Vec::new(),
             action_verbs: Vec::new(),
             op_params: Vec::new(),
-            sql_params: Vec::new(),
+            text_params: Vec::new(),
             nodes: 0,
             annotations: if use_annotations {
                 tool.annotations.as_ref().filter(|a| a.is_object())
@@ -249,11 +245,7 @@ impl<'a> Facts<'a> {
                             });
                         }
                     }
-                    if SQL_PARAMS.contains(&compact.as_str()) {
-                        self.sql_params.push((name.clone(), true));
-                    } else if QUERY_PARAMS.contains(&compact.as_str()) {
-                        self.sql_params.push((name.clone(), false));
-                    }
+                    self.text_params.push(self.params.len());
                 }
                 self.params.push((name.clone(), compact, last));
                 self.param_is_enum.push(is_enum);

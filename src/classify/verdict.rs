@@ -595,8 +595,7 @@ const SQL_STATEMENTS: &[(&str, Access, Class)] = &[
 /// `operation` / `mode` enum, an HTTP `method` enum, the choices a free-text `command` /
 /// `action` parameter's description lists, and the statement kinds of free SQL text. A value
 /// with no verb the rules know gets the tool's own (worst-case) verdict; a parameter none of
-/// whose values has one is left out. SQL rows are listed only for a tool that does more than
-/// read and does not say its queries are read-only (it has one operation, then).
+/// whose values has one is left out. SQL rows: see `sql_rows`.
 pub fn per_argument(
     rules: &RuleSet,
     f: &Facts<'_>,
@@ -639,34 +638,49 @@ pub fn per_argument(
             out.extend(rows);
         }
     }
-    let says_read_only = ["read-only", "read only", "select only", "only select"]
-        .iter()
-        .any(|w| f.desc_lower.contains(w));
-    if tool_access != Access::Read && !says_read_only {
-        let text_says_sql = ev
-            .hits
-            .iter()
-            .any(|h| rules.rules[h.rule].id.starts_with("exec.sql"));
-        if let Some((param, _)) = f
-            .sql_params
-            .iter()
-            .find(|(_, by_name)| *by_name || text_says_sql)
-        {
-            let param = crate::classify::tokens::truncate_at_char(param, 64);
-            out.extend(
-                SQL_STATEMENTS
-                    .iter()
-                    .map(|&(keyword, access, class)| ArgumentClass {
-                        param: param.to_string(),
-                        value: keyword.to_string(),
-                        access,
-                        class,
-                        kind: ArgumentKind::Sql,
-                    }),
-            );
-        }
-    }
+    out.extend(sql_rows(rules, f, ev, tool_access));
     out
+}
+
+/// The SQL statement kinds of a tool that runs free SQL: when a SQL rule (`exec.sql*`)
+/// fired and no read-only statement did, one row per kind for the first free-text parameter
+/// a SQL rule names (`sql`, `query`, …). A tool whose text promises read-only queries has one
+/// operation, so it gets none.
+fn sql_rows(rules: &RuleSet, f: &Facts<'_>, ev: &Evaluation, access: Access) -> Vec<ArgumentClass> {
+    let fired = |is: &dyn Fn(&str) -> bool| ev.hits.iter().any(|h| is(&rules.rules[h.rule].id));
+    let promises_read_only = |id: &str| matches!(id, "readonly.description" | "readonly.statement");
+    if access == Access::Read
+        || !fired(&|id| id.starts_with("exec.sql"))
+        || fired(&promises_read_only)
+    {
+        return Vec::new();
+    }
+    let sql_params = |p: &str| {
+        rules
+            .rules
+            .iter()
+            .filter(|r| r.id.starts_with("exec.sql"))
+            .any(|r| r.trigger.param.iter().any(|x| x == p))
+    };
+    let Some(param) = f
+        .text_params
+        .iter()
+        .map(|&i| &f.params[i])
+        .find(|(_, compact, _)| sql_params(compact))
+        .map(|(name, _, _)| tokens::truncate_at_char(name, 64))
+    else {
+        return Vec::new();
+    };
+    SQL_STATEMENTS
+        .iter()
+        .map(|&(keyword, access, class)| ArgumentClass {
+            param: param.to_string(),
+            value: keyword.to_string(),
+            access,
+            class,
+            kind: ArgumentKind::Sql,
+        })
+        .collect()
 }
 
 /// What one operation value (`delete_item`, `list`, `refund`) does, from its first verb.

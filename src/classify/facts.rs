@@ -139,7 +139,7 @@ impl<'a> Facts<'a> {
             tool.description.as_deref().unwrap_or(""),
             MAX_DESCRIPTION_SCAN,
         );
-        let desc_lower = crate::classify::clauses::own_text(&desc.to_ascii_lowercase());
+        let desc_lower = crate::classify::clauses::own_text(desc.to_ascii_lowercase());
         let desc_verbs = crate::classify::clauses::description_verbs(rules, &desc_lower);
         // The same word in name and description counts once, and it is the operation:
         // `expense_claim_list` "List Expense Claims", `purchase_invoice_get` "Get a single
@@ -206,7 +206,8 @@ impl<'a> Facts<'a> {
         let Some(obj) = schema.as_object() else {
             return;
         };
-        if let Some(Value::Object(props)) = obj.get("properties") {
+        let node = SchemaKeys::of(obj);
+        if let Some(Value::Object(props)) = node.properties {
             for (name, sub) in props {
                 if self.params.len() >= MAX_PARAMS {
                     break;
@@ -215,24 +216,25 @@ impl<'a> Facts<'a> {
                 let last = tokens::split_identifier(name).pop().unwrap_or_default();
                 let action_like = ACTION_PARAMS.contains(&compact.as_str());
                 let chooser = action_like || OPERATION_PARAMS.contains(&compact.as_str());
-                if let Some(Value::Array(values)) = sub.get("enum") {
+                let keys = sub.as_object().map(SchemaKeys::of).unwrap_or_default();
+                if let Some(Value::Array(values)) = keys.enum_values {
                     self.add_enum(rules, values, action_like);
                     if chooser && depth == 0 {
                         self.add_op_param(name, values);
                     }
                 }
                 // An array of operations: `{"type":"array","items":{"enum":[...]}}`.
-                if let Some(Value::Array(values)) = sub.get("items").and_then(|i| i.get("enum")) {
+                if let Some(Value::Array(values)) = keys.items.and_then(|i| i.get("enum")) {
                     self.add_enum(rules, values, action_like);
                 }
-                let is_enum = sub.get("enum").is_some()
-                    || sub.get("const").is_some()
-                    || sub.get("type").and_then(Value::as_str) == Some("boolean");
-                if depth == 0 && !is_enum && takes_text(sub) {
+                let is_enum = keys.enum_values.is_some()
+                    || keys.constant
+                    || keys.kind.and_then(Value::as_str) == Some("boolean");
+                if depth == 0 && !is_enum && keys.takes_text() {
                     if chooser {
                         // A command router: `command: string` "One of: status, log, push".
-                        let values = sub
-                            .get("description")
+                        let values = keys
+                            .description
                             .and_then(Value::as_str)
                             .map(described_values)
                             .unwrap_or_default();
@@ -252,20 +254,21 @@ impl<'a> Facts<'a> {
                 self.walk_schema(rules, sub, depth + 1);
             }
         }
-        for key in ["items", "additionalProperties"] {
-            if let Some(sub) = obj.get(key) {
-                self.walk_schema(rules, sub, depth + 1);
-            }
+        for sub in [node.items, node.additional].into_iter().flatten() {
+            self.walk_schema(rules, sub, depth + 1);
         }
-        for key in ["anyOf", "oneOf", "allOf"] {
-            if let Some(Value::Array(subs)) = obj.get(key) {
+        for subs in [node.any_of, node.one_of, node.all_of]
+            .into_iter()
+            .flatten()
+        {
+            if let Value::Array(subs) = subs {
                 for sub in subs.iter().take(16) {
                     self.walk_schema(rules, sub, depth + 1);
                 }
             }
         }
         if depth == 0 {
-            if let Some(Value::Array(values)) = obj.get("enum") {
+            if let Some(Value::Array(values)) = node.enum_values {
                 self.add_enum(rules, values, false);
             }
         }
@@ -376,14 +379,52 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Whether a schema property takes free text: `type: string` (alone or among others), or no
-/// type at all.
-fn takes_text(sub: &Value) -> bool {
-    match sub.get("type") {
-        None => sub.get("properties").is_none() && sub.get("items").is_none(),
-        Some(Value::String(t)) => t == "string",
-        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
-        Some(_) => false,
+/// The keywords of one schema object the walk reads, found in one pass over its keys (a
+/// lookup per keyword would hash each of them again).
+#[derive(Default, Clone, Copy)]
+struct SchemaKeys<'v> {
+    kind: Option<&'v Value>,
+    enum_values: Option<&'v Value>,
+    constant: bool,
+    items: Option<&'v Value>,
+    properties: Option<&'v Value>,
+    additional: Option<&'v Value>,
+    description: Option<&'v Value>,
+    any_of: Option<&'v Value>,
+    one_of: Option<&'v Value>,
+    all_of: Option<&'v Value>,
+}
+
+impl<'v> SchemaKeys<'v> {
+    fn of(obj: &'v serde_json::Map<String, Value>) -> SchemaKeys<'v> {
+        let mut k = SchemaKeys::default();
+        for (key, v) in obj {
+            match key.as_str() {
+                "type" => k.kind = Some(v),
+                "enum" => k.enum_values = Some(v),
+                "const" => k.constant = true,
+                "items" => k.items = Some(v),
+                "properties" => k.properties = Some(v),
+                "additionalProperties" => k.additional = Some(v),
+                "description" => k.description = Some(v),
+                "anyOf" => k.any_of = Some(v),
+                "oneOf" => k.one_of = Some(v),
+                "allOf" => k.all_of = Some(v),
+                _ => {}
+            }
+        }
+        k
+    }
+
+    /// Whether the property takes free text: `type: string` (alone or among others), or no
+    /// type at all.
+    fn takes_text(&self) -> bool {
+        match self.kind {
+            None => self.properties.is_none() && self.items.is_none(),
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            Some(_) => false,
+        }
     }
 }
 

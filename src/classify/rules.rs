@@ -8,8 +8,9 @@ use anyhow::{bail, Context, Result};
 // Byte regexes with Unicode off: descriptions are matched ASCII-lowercased, and Unicode
 // classes under bounded repetition (`[^.]{0,40}`) blow up the lazy DFA (~10× slower).
 use regex::bytes::{Regex, RegexSet};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The built-in rules, compiled into the binary.
 pub const BUILTIN_RULES: &str = include_str!("rules.yaml");

@@ -86,13 +86,13 @@ fn sentence_start(b: &[u8], at: usize) -> usize {
 
 /// The lowercased description with what is not the tool's own text blanked (same length, so
 /// offsets still match the original).
-pub fn own_text(lower: &str) -> String {
+pub fn own_text(lower: String) -> String {
     let b = lower.as_bytes();
     // One pass of the set first: most descriptions have nothing to mask.
     let (set, each) = masks();
     let hits = set.matches(b);
     if !hits.matched_any() {
-        return lower.to_string();
+        return lower;
     }
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for i in hits.iter() {
@@ -118,9 +118,22 @@ pub fn own_text(lower: &str) -> String {
         }
     }
     if spans.is_empty() {
-        return lower.to_string();
+        return lower;
     }
-    let mut out = b.to_vec();
+    // Each span widened to whole characters, so that blanking keeps the text UTF-8.
+    let spans: Vec<(usize, usize)> = spans
+        .into_iter()
+        .map(|(mut s, mut e)| {
+            while !lower.is_char_boundary(s) {
+                s -= 1;
+            }
+            while !lower.is_char_boundary(e) {
+                e += 1;
+            }
+            (s, e)
+        })
+        .collect();
+    let mut out = lower.into_bytes();
     for (s, e) in spans {
         for c in &mut out[s..e] {
             if *c != b'\n' {
@@ -128,8 +141,7 @@ pub fn own_text(lower: &str) -> String {
             }
         }
     }
-    // Blanking whole matches keeps UTF-8 valid; if it ever did not, read the text unmasked.
-    String::from_utf8(out).unwrap_or_else(|_| lower.to_string())
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Words after which an ambiguous word in a description is a verb ("used to order", "and
@@ -422,7 +434,7 @@ mod tests {
 
     fn verbs(text: &str) -> Vec<(String, bool)> {
         let c = Classifier::builtin();
-        let own = own_text(&text.to_ascii_lowercase());
+        let own = own_text(text.to_ascii_lowercase());
         description_verbs(c.rules(), &own)
             .into_iter()
             .map(|d| (d.verb, d.coordinated))
@@ -474,17 +486,21 @@ mod tests {
     #[test]
     fn cross_references_and_examples_are_not_own_operations() {
         let own = own_text(
-            "gets an item. to delete items, use `delete_item` instead. example: delete_item(id=1)",
+            "gets an item. to delete items, use `delete_item` instead. example: delete_item(id=1)"
+                .into(),
         );
         assert!(!own.contains("delete"), "{own}");
         assert!(own.starts_with("gets an item."));
-        let own = own_text("lists jobs (e.g. remove old ones with purge_jobs).");
+        let own = own_text("lists jobs (e.g. remove old ones with purge_jobs).".into());
         assert!(!own.contains("remove"), "{own}");
-        let own = own_text("required step before creating or editing any function.");
+        let own = own_text("required step before creating or editing any function.".into());
         assert!(!own.contains("creating"), "{own}");
-        assert_eq!(own_text("deletes the file."), "deletes the file.");
+        assert_eq!(own_text("deletes the file.".into()), "deletes the file.");
         // Same length, so offsets into the original still hold.
         let t = "use `x_y` first. deletes ✓ (e.g. ünïcode)";
-        assert_eq!(own_text(t).len(), t.len());
+        assert_eq!(own_text(t.into()).len(), t.len());
+        // A mask that would end inside a character blanks the whole character.
+        let t = "lists x (e.g. ü) and ü (for example ü)ü";
+        assert_eq!(own_text(t.into()).len(), t.len());
     }
 }

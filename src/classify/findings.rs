@@ -244,36 +244,61 @@ fn walk(
     }
 }
 
-/// Every string of a definition, without places: the fast path.
-fn texts<'a>(v: &'a Value, depth: usize, budget: &mut usize, out: &mut Vec<&'a str>) {
-    if depth > MAX_SCAN_DEPTH || *budget == 0 {
-        return;
+/// What the fast path gathers: every string of a definition (of 8 bytes or more, those the
+/// patterns can match) lowercased in one buffer, and whether any text is not ASCII.
+#[derive(Default)]
+struct Gathered {
+    buf: Vec<u8>,
+    non_ascii: bool,
+    controls: bool,
+}
+
+impl Gathered {
+    fn add(&mut self, t: &str) {
+        if !t.is_ascii() {
+            self.non_ascii = true;
+            // Emoji and dashes are common and harmless; only invisible, tag and bidi
+            // characters need each string's place.
+            self.controls = self.controls || t.chars().any(|c| char_kind(c).is_some());
+        }
+        if t.len() >= 8 {
+            self.buf
+                .extend(t.as_bytes().iter().map(u8::to_ascii_lowercase));
+            self.buf.push(b'\n');
+        }
     }
-    match v {
-        Value::String(s) => {
-            let s = truncate_at_char(s, *budget);
-            *budget -= s.len();
-            out.push(s);
+
+    /// Every string of a JSON value, without places.
+    fn value(&mut self, v: &Value, depth: usize, budget: &mut usize) {
+        if depth > MAX_SCAN_DEPTH || *budget == 0 {
+            return;
         }
-        Value::Array(a) => {
-            for x in a {
-                texts(x, depth + 1, budget, out);
+        match v {
+            Value::String(s) => {
+                let s = truncate_at_char(s, *budget);
+                *budget -= s.len();
+                self.add(s);
             }
-        }
-        Value::Object(m) => {
-            for (k, x) in m {
-                if *budget == 0 {
-                    return;
+            Value::Array(a) => {
+                for x in a {
+                    self.value(x, depth + 1, budget);
                 }
-                let key = truncate_at_char(k, *budget);
-                *budget -= key.len();
-                if key.len() > 24 {
-                    out.push(key);
-                }
-                texts(x, depth + 1, budget, out);
             }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if *budget == 0 {
+                        return;
+                    }
+                    let key = truncate_at_char(k, *budget);
+                    *budget -= key.len();
+                    if key.len() > 24 {
+                        self.add(key);
+                    }
+                    self.value(x, depth + 1, budget);
+                }
+            }
+            _ => {}
         }
-        _ => {}
     }
 }
 
@@ -282,43 +307,34 @@ pub fn tool_findings(tool: &Tool) -> Vec<Finding> {
     let mut out = Vec::new();
     // Fast path: all text in one lowercased buffer, one pass of the pattern set. Only when
     // something matches, or there is non-ASCII text, is each string examined with its place.
-    let mut all: Vec<&str> = vec![tool.name.as_str()];
-    all.extend(tool.title.as_deref());
-    all.extend(tool.description.as_deref());
+    let mut g = Gathered {
+        buf: Vec::with_capacity(1024),
+        ..Gathered::default()
+    };
+    g.add(&tool.name);
+    if let Some(t) = &tool.title {
+        g.add(t);
+    }
+    if let Some(d) = &tool.description {
+        g.add(d);
+    }
     let mut budget = MAX_SCAN_BYTES;
     for v in [&tool.input_schema, &tool.output_schema, &tool.annotations]
         .into_iter()
         .flatten()
     {
-        texts(v, 0, &mut budget, &mut all);
+        g.value(v, 0, &mut budget);
     }
     for v in tool.extra.values() {
-        texts(v, 0, &mut budget, &mut all);
+        g.value(v, 0, &mut budget);
     }
-    let mut buf = String::with_capacity(all.iter().map(|t| t.len() + 1).sum());
-    let mut non_ascii = false;
-    let mut controls = false;
-    for t in &all {
-        if !t.is_ascii() {
-            non_ascii = true;
-            // Emoji and dashes are common and harmless; only invisible, tag and bidi
-            // characters need each string's place.
-            controls = controls || t.chars().any(|c| char_kind(c).is_some());
-        }
-        if t.len() >= 8 {
-            buf.push_str(t);
-            buf.push('\n');
-        }
-    }
-    buf.make_ascii_lowercase();
-    let suspicious = patterns().set.is_match(buf.as_bytes());
-    if suspicious {
+    if patterns().set.is_match(&g.buf) {
         hidden_instructions(tool, &mut out);
     }
-    if controls {
+    if g.controls {
         control_characters(tool, &mut out);
     }
-    if non_ascii {
+    if g.non_ascii {
         confusables(tool, &mut out);
     }
     schema_type(tool, &mut out);

@@ -1,13 +1,17 @@
 //! Classification throughput on real tool definitions: the 321 tools of the labelled eval set
 //! (tests/fixtures/eval), classified one server at a time on one core.
 //!
-//!     cargo bench --bench classify
+//!     taskset -c 0 cargo bench --bench classify
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
 use toolrisk::classify::{eval, Classifier, ServerContext};
 use toolrisk::model::Tool;
+
+// The allocator the `toolrisk` binary runs with (src/main.rs), so the figure is the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn corpus() -> Vec<Tool> {
     let cases = eval::load_cases(Path::new("tests/fixtures/eval")).expect("eval fixtures load");

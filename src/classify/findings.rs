@@ -262,8 +262,9 @@ impl Gathered {
             self.controls = self.controls || t.chars().any(|c| char_kind(c).is_some());
         }
         if t.len() >= 8 {
-            self.buf
-                .extend(t.as_bytes().iter().map(u8::to_ascii_lowercase));
+            let start = self.buf.len();
+            self.buf.extend_from_slice(t.as_bytes());
+            self.buf[start..].make_ascii_lowercase();
             self.buf.push(b'\n');
         }
     }

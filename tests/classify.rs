@@ -369,6 +369,62 @@ fn annotations_weigh_heavily_but_are_checked() {
 }
 
 #[test]
+fn a_stated_read_only_description_weighs_like_the_hint() {
+    // "Read-only." stands against one lexical signal: the deletions are what it lists…
+    let c = blind(&simple(
+        "get-workout-events",
+        "Read-only. Lists workout update and deletion events since a timestamp.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    assert!(!c.effects.contains(&Effect::Destructive));
+    // …and keeps values of an `action` filter from raising it…
+    let c = blind(&tool(json!({"name": "list_todos",
+        "description": "List to-do items for the current user. It is read-only and does not mutate data.",
+        "inputSchema": {"type": "object", "properties": {"action": {"type": "string",
+            "enum": ["assigned", "mentioned", "build_failed", "merge_train_removed"]}}}})));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // …but not against non-lexical evidence (a destructive operation value)…
+    let c = blind(&tool(json!({"name": "labels",
+        "description": "Read-only: labels of the repository.",
+        "inputSchema": {"type": "object", "properties": {"action": {"type": "string",
+            "enum": ["list", "delete"]}}}})));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    // …nor two independent signals.
+    let c = blind(&simple(
+        "purge_items",
+        "Read-only mode aside, permanently deletes the items; this cannot be undone.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
+fn async_jobs_participles_and_identifier_codes() {
+    // Starting work the server finishes later creates a job.
+    let c = blind(&simple(
+        "detect_installations",
+        "Trigger a background scan to detect installations. This operation is asynchronous.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // "running processes" names which processes; it runs none.
+    let c = blind(&simple(
+        "list_processes",
+        "List running processes",
+        &["host"],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // A `service_code` is an identifier, not code to run.
+    let c = blind(&simple(
+        "get_pricing",
+        "Get pricing for a service. Run get_service_codes first.",
+        &["service_code"],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
 fn evidence_quotes_what_matched_and_rationale_explains() {
     let c = blind(&simple(
         "jira_delete_issue",

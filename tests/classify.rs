@@ -400,6 +400,50 @@ fn a_stated_read_only_description_weighs_like_the_hint() {
 }
 
 #[test]
+fn lists_of_data_kinds_and_read_queries_are_not_operations() {
+    // Statement kinds a tool accepts, and changes it reports, are data, not its operations.
+    let c = blind(&simple(
+        "get_index_recommendations",
+        "Get index recommendations for a given query. This tool works with SELECT, UPDATE, DELETE, or MERGE queries.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "get_plan_output",
+        "Retrieves the JSON output of a plan. This includes resource changes (create, update, delete) and plan metadata.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // A listed delete operation still counts.
+    let c = blind(&simple(
+        "manage_docs",
+        "Supports create, update and delete operations on documents.",
+        &[],
+    ));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    // "a read Cypher query" reads; "a write Cypher query" runs what can change the graph.
+    let c = blind(&simple(
+        "read_cypher",
+        "Execute a read Cypher query on the neo4j database.",
+        &["query"],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "write_cypher",
+        "Execute a write Cypher query on the neo4j database.",
+        &["query"],
+    ));
+    assert_eq!(c.access, Access::Execute, "{}", c.rationale);
+    // Computing and then submitting the result is not pure computation.
+    let c = blind(&simple(
+        "submit_beats",
+        "Compute the beats and submit them to the registry.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
 fn async_jobs_participles_and_identifier_codes() {
     // Starting work the server finishes later creates a job.
     let c = blind(&simple(

@@ -444,6 +444,41 @@ fn lists_of_data_kinds_and_read_queries_are_not_operations() {
 }
 
 #[test]
+fn word_sense_of_select_and_the_name_verb_the_description_repeats() {
+    // Selecting the page later calls work on is a context, not an act in the page…
+    let c = blind(&simple(
+        "select_page",
+        "Select a page as a context for future tool calls.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // …while selecting in the page acts as the user.
+    let c = blind(&simple(
+        "puppeteer_select",
+        "Select an element on the page with Select tag",
+        &["selector", "value"],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // An ambiguous description verb the name repeats as a noun does not replace the name's
+    // unambiguous verb.
+    let c = blind(&simple(
+        "atlas-create-access-list",
+        "Allow Ip/CIDR ranges to access your MongoDB Atlas clusters.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // Storing or clearing credentials writes, whatever the session verb.
+    let c = blind(&simple(
+        "logout",
+        "Log the user out of the host and clear cached credentials.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    let c = blind(&simple("disconnect", "Close the current connection.", &[]));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
 fn async_jobs_participles_and_identifier_codes() {
     // Starting work the server finishes later creates a job.
     let c = blind(&simple(

@@ -24,7 +24,7 @@ pub fn split_identifier(name: &str) -> Vec<String> {
             let prev = chars[i - 1];
             let next = chars.get(i + 1).copied();
             // camelCase boundary, or the last capital of an acronym before a word (HTTPRequest).
-            let boundary = (prev.is_lowercase() && c.is_uppercase())
+            let boundary = (prev.is_lowercase() && c.is_uppercase() && !camel_word(&chars, i))
                 || (prev.is_uppercase()
                     && c.is_uppercase()
                     && next.is_some_and(|n| n.is_lowercase()));
@@ -42,6 +42,39 @@ pub fn split_identifier(name: &str) -> Vec<String> {
     flush(&mut cur, &mut out);
     out.truncate(MAX_NAME_TOKENS);
     out
+}
+
+/// Product names written in CamelCase are one word, not two: `checkIfWordPressIsValid` does
+/// not press, `createPayPalOrder` does not pay, `listSharePointSites` does not share.
+const CAMEL_WORDS: &[&str] = &[
+    "WordPress",
+    "PayPal",
+    "SharePoint",
+    "DocuSign",
+    "CloudWatch",
+    "OpenAI",
+];
+
+/// Whether the camelCase boundary at `i` falls inside one of `CAMEL_WORDS`.
+fn camel_word(chars: &[char], i: usize) -> bool {
+    let mut start = i;
+    while start > 0 && chars[start - 1].is_alphanumeric() && !chars[start - 1].is_uppercase() {
+        start -= 1;
+    }
+    if start > 0 && chars[start - 1].is_uppercase() {
+        start -= 1;
+    }
+    let mut end = i + 1;
+    while end < chars.len() && chars[end].is_lowercase() {
+        end += 1;
+    }
+    let len = end - start;
+    CAMEL_WORDS.iter().any(|w| {
+        w.len() == len
+            && w.chars()
+                .zip(&chars[start..end])
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    })
 }
 
 fn flush(cur: &mut String, out: &mut Vec<String>) {
@@ -141,6 +174,23 @@ mod tests {
             ["agento11y", "manage", "agents"]
         );
         assert_eq!(s("__weird__  name!!"), ["weird", "name"]);
+        // A product name in CamelCase is one word.
+        assert_eq!(
+            s("hosting_checkIfWordPressInstallationsAreValidV1"),
+            [
+                "hosting",
+                "check",
+                "if",
+                "wordpress",
+                "installations",
+                "are",
+                "valid",
+                "v1"
+            ]
+        );
+        assert_eq!(s("createPayPalOrder"), ["create", "paypal", "order"]);
+        assert_eq!(s("wordPress"), ["wordpress"]);
+        assert_eq!(s("pressWord"), ["press", "word"]);
         assert!(s("").is_empty());
     }
 

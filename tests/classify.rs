@@ -467,6 +467,14 @@ fn word_sense_of_select_and_the_name_verb_the_description_repeats() {
         &[],
     ));
     assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // A verb whose sense its object made a read ("resolves a module name to an ID") lists no
+    // change among the tool's operations.
+    let c = blind(&simple(
+        "search_modules",
+        "Resolves a module name to obtain a compatible module_id and returns a list of matching modules.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
     // Storing or clearing credentials writes, whatever the session verb.
     let c = blind(&simple(
         "logout",
@@ -1190,11 +1198,13 @@ fn agreement_with_catalogue_authors_hints_withheld() {
     // `expense_claim_list`); the rules that fixed those are general (other languages' opening
     // verbs, the verb name and description share), and the held-out half, not looked at,
     // did not move. Both stay below the 0.97 / 0.98 the classifier aims for
-    // (docs/classification.md).
-    assert!(d.read_only_rate() >= 0.94, "{report}");
-    assert!(d.read_only_server_mean >= 0.93, "{report}");
-    assert!(h.read_only_rate() >= 0.93, "{report}");
-    assert!(h.read_only_server_mean >= 0.93, "{report}");
-    assert!(d.destructive_rate() >= 0.96, "{report}");
-    assert!(h.destructive_rate() >= 0.96, "{report}");
+    // (docs/classification.md). The accuracy round after it (stated read-only, async jobs,
+    // page / tab selection, lists of data kinds, …) measures dev 0.964 / 0.953, held-out
+    // 0.934 / 0.938, destructive 0.973 / 0.967.
+    assert!(d.read_only_rate() >= 0.96, "{report}");
+    assert!(d.read_only_server_mean >= 0.95, "{report}");
+    assert!(h.read_only_rate() >= 0.933, "{report}");
+    assert!(h.read_only_server_mean >= 0.935, "{report}");
+    assert!(d.destructive_rate() >= 0.97, "{report}");
+    assert!(h.destructive_rate() >= 0.965, "{report}");
 }

@@ -369,6 +369,149 @@ fn annotations_weigh_heavily_but_are_checked() {
 }
 
 #[test]
+fn a_stated_read_only_description_weighs_like_the_hint() {
+    // "Read-only." stands against one lexical signal: the deletions are what it lists…
+    let c = blind(&simple(
+        "get-workout-events",
+        "Read-only. Lists workout update and deletion events since a timestamp.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    assert!(!c.effects.contains(&Effect::Destructive));
+    // …and keeps values of an `action` filter from raising it…
+    let c = blind(&tool(json!({"name": "list_todos",
+        "description": "List to-do items for the current user. It is read-only and does not mutate data.",
+        "inputSchema": {"type": "object", "properties": {"action": {"type": "string",
+            "enum": ["assigned", "mentioned", "build_failed", "merge_train_removed"]}}}})));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // …but not against non-lexical evidence (a destructive operation value)…
+    let c = blind(&tool(json!({"name": "labels",
+        "description": "Read-only: labels of the repository.",
+        "inputSchema": {"type": "object", "properties": {"action": {"type": "string",
+            "enum": ["list", "delete"]}}}})));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    // …nor two independent signals.
+    let c = blind(&simple(
+        "purge_items",
+        "Read-only mode aside, permanently deletes the items; this cannot be undone.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
+fn lists_of_data_kinds_and_read_queries_are_not_operations() {
+    // Statement kinds a tool accepts, and changes it reports, are data, not its operations.
+    let c = blind(&simple(
+        "get_index_recommendations",
+        "Get index recommendations for a given query. This tool works with SELECT, UPDATE, DELETE, or MERGE queries.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "get_plan_output",
+        "Retrieves the JSON output of a plan. This includes resource changes (create, update, delete) and plan metadata.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // A listed delete operation still counts.
+    let c = blind(&simple(
+        "manage_docs",
+        "Supports create, update and delete operations on documents.",
+        &[],
+    ));
+    assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
+    // "a read Cypher query" reads; "a write Cypher query" runs what can change the graph.
+    let c = blind(&simple(
+        "read_cypher",
+        "Execute a read Cypher query on the neo4j database.",
+        &["query"],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    let c = blind(&simple(
+        "write_cypher",
+        "Execute a write Cypher query on the neo4j database.",
+        &["query"],
+    ));
+    assert_eq!(c.access, Access::Execute, "{}", c.rationale);
+    // Computing and then submitting the result is not pure computation.
+    let c = blind(&simple(
+        "submit_beats",
+        "Compute the beats and submit them to the registry.",
+        &[],
+    ));
+    assert_ne!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
+fn word_sense_of_select_and_the_name_verb_the_description_repeats() {
+    // Selecting the page later calls work on is a context, not an act in the page…
+    let c = blind(&simple(
+        "select_page",
+        "Select a page as a context for future tool calls.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // …while selecting in the page acts as the user.
+    let c = blind(&simple(
+        "puppeteer_select",
+        "Select an element on the page with Select tag",
+        &["selector", "value"],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // An ambiguous description verb the name repeats as a noun does not replace the name's
+    // unambiguous verb.
+    let c = blind(&simple(
+        "atlas-create-access-list",
+        "Allow Ip/CIDR ranges to access your MongoDB Atlas clusters.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // A verb whose sense its object made a read ("resolves a module name to an ID") lists no
+    // change among the tool's operations.
+    let c = blind(&simple(
+        "search_modules",
+        "Resolves a module name to obtain a compatible module_id and returns a list of matching modules.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // Storing or clearing credentials writes, whatever the session verb.
+    let c = blind(&simple(
+        "logout",
+        "Log the user out of the host and clear cached credentials.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    let c = blind(&simple("disconnect", "Close the current connection.", &[]));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
+fn async_jobs_participles_and_identifier_codes() {
+    // Starting work the server finishes later creates a job.
+    let c = blind(&simple(
+        "detect_installations",
+        "Trigger a background scan to detect installations. This operation is asynchronous.",
+        &[],
+    ));
+    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+    // "running processes" names which processes; it runs none.
+    let c = blind(&simple(
+        "list_processes",
+        "List running processes",
+        &["host"],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+    // A `service_code` is an identifier, not code to run.
+    let c = blind(&simple(
+        "get_pricing",
+        "Get pricing for a service. Run get_service_codes first.",
+        &["service_code"],
+    ));
+    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+}
+
+#[test]
 fn evidence_quotes_what_matched_and_rationale_explains() {
     let c = blind(&simple(
         "jira_delete_issue",
@@ -1055,11 +1198,13 @@ fn agreement_with_catalogue_authors_hints_withheld() {
     // `expense_claim_list`); the rules that fixed those are general (other languages' opening
     // verbs, the verb name and description share), and the held-out half, not looked at,
     // did not move. Both stay below the 0.97 / 0.98 the classifier aims for
-    // (docs/classification.md).
-    assert!(d.read_only_rate() >= 0.94, "{report}");
-    assert!(d.read_only_server_mean >= 0.93, "{report}");
-    assert!(h.read_only_rate() >= 0.93, "{report}");
-    assert!(h.read_only_server_mean >= 0.93, "{report}");
-    assert!(d.destructive_rate() >= 0.96, "{report}");
-    assert!(h.destructive_rate() >= 0.96, "{report}");
+    // (docs/classification.md). The accuracy round after it (stated read-only, async jobs,
+    // page / tab selection, lists of data kinds, …) measures dev 0.964 / 0.953, held-out
+    // 0.934 / 0.938, destructive 0.973 / 0.967.
+    assert!(d.read_only_rate() >= 0.96, "{report}");
+    assert!(d.read_only_server_mean >= 0.95, "{report}");
+    assert!(h.read_only_rate() >= 0.933, "{report}");
+    assert!(h.read_only_server_mean >= 0.935, "{report}");
+    assert!(d.destructive_rate() >= 0.97, "{report}");
+    assert!(h.destructive_rate() >= 0.965, "{report}");
 }

@@ -273,6 +273,16 @@ fn note_capability(ev: &mut Evaluation, rules: &RuleSet, verb: &str) {
     let Some((ids, _)) = rules.verbs.get(verb) else {
         return;
     };
+    // The word sense was read from its object ("resolves a module name to an ID"): a rule of
+    // this verb with conditions fired and only reads.
+    if ids.iter().any(|&i| {
+        let r = &rules.rules[i];
+        r.requires.is_some()
+            && r.signals == [Signal::Access(Access::Read)]
+            && ev.hits.iter().any(|h| h.rule == i)
+    }) {
+        return;
+    }
     let (access, destructive) = verb_meaning(rules, ids);
     if let Some(a) = access {
         ev.capability = Some(ev.capability.map_or(a, |c| more_access(c, a)));

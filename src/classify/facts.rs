@@ -145,7 +145,14 @@ impl<'a> Facts<'a> {
         // `expense_claim_list` "List Expense Claims", `purchase_invoice_get` "Get a single
         // Purchase Invoice" list and get; `claim` and `purchase` are part of the object.
         let (primary_verb, secondary_verbs) = match (primary_verb, desc_verbs.first()) {
-            (Some(p), Some(main)) if name_tokens[p] != main.verb && !name_joins_verbs => {
+            // …unless the description's word is a verb that is also a noun and the name's is
+            // not: `atlas-create-access-list` "Allow … to access" creates an access list.
+            (Some(p), Some(main))
+                if name_tokens[p] != main.verb
+                    && !name_joins_verbs
+                    && !(rules.verb_ambiguity(&main.verb) == Some(true)
+                        && rules.verb_ambiguity(&name_tokens[p]) == Some(false)) =>
+            {
                 match name_tokens
                     .iter()
                     .enumerate()

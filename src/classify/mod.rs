@@ -267,7 +267,7 @@ impl Classifier {
         let per_argument = verdict::per_argument(rules, &facts, &ev, decision.access, provisional);
         let claim_stands =
             facts.annotation("readOnlyHint") == Some(true) && !decision.claim_overruled;
-        if ov.is_none() && !claim_stands {
+        if ov.is_none() && !claim_stands && !decision.read_only_stated {
             // SQL rows inform: the tool-level verdict of free SQL comes from its text.
             for a in per_argument.iter().filter(|a| a.kind != ArgumentKind::Sql) {
                 decision.access = evaluation::more_access(decision.access, a.access);

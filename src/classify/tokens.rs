@@ -31,7 +31,7 @@ fn split_chars(name: &str) -> Vec<String> {
             let prev = chars[i - 1];
             let next = chars.get(i + 1).copied();
             // camelCase boundary, or the last capital of an acronym before a word (HTTPRequest).
-            let boundary = (prev.is_lowercase() && c.is_uppercase())
+            let boundary = (prev.is_lowercase() && c.is_uppercase() && !camel_word(&chars, i))
                 || (prev.is_uppercase()
                     && c.is_uppercase()
                     && next.is_some_and(|n| n.is_lowercase()));
@@ -74,10 +74,11 @@ fn split_ascii(b: &[u8]) -> Vec<String> {
             Some(s) => {
                 let prev = b[i - 1];
                 let next = b.get(i + 1).copied();
-                let boundary = (prev.is_ascii_lowercase() && c.is_ascii_uppercase())
-                    || (prev.is_ascii_uppercase()
-                        && c.is_ascii_uppercase()
-                        && next.is_some_and(|n| n.is_ascii_lowercase()));
+                let boundary =
+                    (prev.is_ascii_lowercase() && c.is_ascii_uppercase() && !camel_word(b, i))
+                        || (prev.is_ascii_uppercase()
+                            && c.is_ascii_uppercase()
+                            && next.is_some_and(|n| n.is_ascii_lowercase()));
                 if boundary {
                     push(&mut out, s, i);
                     start = Some(i);
@@ -94,6 +95,41 @@ fn split_ascii(b: &[u8]) -> Vec<String> {
     }
     out.truncate(MAX_NAME_TOKENS);
     out
+}
+
+/// Product names written in CamelCase are one word, not two: `checkIfWordPressIsValid` does
+/// not press, `createPayPalOrder` does not pay, `listSharePointSites` does not share.
+const CAMEL_WORDS: &[&str] = &[
+    "WordPress",
+    "PayPal",
+    "SharePoint",
+    "DocuSign",
+    "CloudWatch",
+    "OpenAI",
+];
+
+/// Whether the camelCase boundary at `i` falls inside one of `CAMEL_WORDS` (over the chars of
+/// a name, or the bytes of an ASCII one).
+fn camel_word<T: Copy + Into<char>>(chars: &[T], i: usize) -> bool {
+    let at = |j: usize| -> char { chars[j].into() };
+    let mut start = i;
+    while start > 0 && at(start - 1).is_alphanumeric() && !at(start - 1).is_uppercase() {
+        start -= 1;
+    }
+    if start > 0 && at(start - 1).is_uppercase() {
+        start -= 1;
+    }
+    let mut end = i + 1;
+    while end < chars.len() && at(end).is_lowercase() {
+        end += 1;
+    }
+    let len = end - start;
+    CAMEL_WORDS.iter().any(|w| {
+        w.len() == len
+            && w.chars()
+                .zip(start..end)
+                .all(|(a, j)| a.eq_ignore_ascii_case(&at(j)))
+    })
 }
 
 fn flush(cur: &mut String, out: &mut Vec<String>) {
@@ -200,6 +236,24 @@ mod tests {
             ["agento11y", "manage", "agents"]
         );
         assert_eq!(s("__weird__  name!!"), ["weird", "name"]);
+        // A product name in CamelCase is one word.
+        assert_eq!(
+            s("hosting_checkIfWordPressInstallationsAreValidV1"),
+            [
+                "hosting",
+                "check",
+                "if",
+                "wordpress",
+                "installations",
+                "are",
+                "valid",
+                "v1"
+            ]
+        );
+        assert_eq!(s("createPayPalOrder"), ["create", "paypal", "order"]);
+        assert_eq!(s("wordPress"), ["wordpress"]);
+        assert_eq!(s("pressWord"), ["press", "word"]);
+        assert_eq!(s("créerPayPalOrdre"), ["créer", "paypal", "ordre"]);
         assert!(s("").is_empty());
         // Non-ASCII names take the char path, with the same boundaries.
         assert_eq!(s("créerUnFichier_été"), ["créer", "un", "fichier", "été"]);

@@ -21,6 +21,9 @@ pub struct Decision {
     pub claim_doubted: bool,
     /// Nothing at all said what the tool does.
     pub no_evidence: bool,
+    /// The description states the tool is read-only and nothing independent contradicts it:
+    /// like a standing `readOnlyHint: true`, operation values do not raise it.
+    pub read_only_stated: bool,
 }
 
 fn pick(votes: [u16; 3]) -> Option<Access> {
@@ -128,6 +131,19 @@ pub fn decide(rules: &RuleSet, ev: &Evaluation, f: &Facts<'_>) -> Decision {
     if evidence_destroys && evidence_access.is_none_or(|a| a == Access::Read) {
         evidence_access = Some(Access::Write);
     }
+    // The description's own statement that the tool is read-only weighs like the author's
+    // `readOnlyHint: true`: it stands against a lone lexical signal ("Read-only. Lists update
+    // and deletion events"), not against the schema or two independent signals.
+    let read_only_stated = states_read_only
+        && f.annotation("readOnlyHint").is_none()
+        && pick(ev.evidence_votes) == Some(Access::Read)
+        && {
+            let (structural, lexical, _) = against_read_only(rules, ev);
+            !structural && lexical < 2
+        };
+    if read_only_stated {
+        evidence_access = Some(Access::Read);
+    }
     let [r, w, x] = ev.evidence_votes;
     let claim = f.annotation("readOnlyHint");
     let (mut claim_overruled, mut claim_doubted) = (false, false);
@@ -185,6 +201,7 @@ pub fn decide(rules: &RuleSet, ev: &Evaluation, f: &Facts<'_>) -> Decision {
         claim_overruled,
         claim_doubted,
         no_evidence: evidence_access.is_none() && claim.is_none(),
+        read_only_stated,
     }
 }
 

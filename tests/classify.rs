@@ -31,6 +31,13 @@ fn blind(t: &Tool) -> Classification {
         .classify_tool(&ServerContext::default(), t)
 }
 
+/// Asserts the access of a small tool classified with its annotations withheld.
+#[track_caller]
+fn assert_blind_access(name: &str, desc: &str, params: &[&str], want: Access) {
+    let c = blind(&simple(name, desc, params));
+    assert_eq!(c.access, want, "{name}: {}", c.rationale);
+}
+
 fn fired(c: &Classification, rule: &str) -> bool {
     c.evidence.iter().any(|e| e.rule == rule)
 }
@@ -402,18 +409,12 @@ fn a_stated_read_only_description_weighs_like_the_hint() {
 #[test]
 fn lists_of_data_kinds_and_read_queries_are_not_operations() {
     // Statement kinds a tool accepts, and changes it reports, are data, not its operations.
-    let c = blind(&simple(
-        "get_index_recommendations",
+    assert_blind_access("get_index_recommendations",
         "Get index recommendations for a given query. This tool works with SELECT, UPDATE, DELETE, or MERGE queries.",
-        &[],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
-    let c = blind(&simple(
-        "get_plan_output",
+        &[], Access::Read);
+    assert_blind_access("get_plan_output",
         "Retrieves the JSON output of a plan. This includes resource changes (create, update, delete) and plan metadata.",
-        &[],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+        &[], Access::Read);
     // A listed delete operation still counts.
     let c = blind(&simple(
         "manage_docs",
@@ -422,18 +423,18 @@ fn lists_of_data_kinds_and_read_queries_are_not_operations() {
     ));
     assert_eq!(c.class, Class::Destructive, "{}", c.rationale);
     // "a read Cypher query" reads; "a write Cypher query" runs what can change the graph.
-    let c = blind(&simple(
+    assert_blind_access(
         "read_cypher",
         "Execute a read Cypher query on the neo4j database.",
         &["query"],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
-    let c = blind(&simple(
+        Access::Read,
+    );
+    assert_blind_access(
         "write_cypher",
         "Execute a write Cypher query on the neo4j database.",
         &["query"],
-    ));
-    assert_eq!(c.access, Access::Execute, "{}", c.rationale);
+        Access::Execute,
+    );
     // Computing and then submitting the result is not pure computation.
     let c = blind(&simple(
         "submit_beats",
@@ -446,69 +447,70 @@ fn lists_of_data_kinds_and_read_queries_are_not_operations() {
 #[test]
 fn word_sense_of_select_and_the_name_verb_the_description_repeats() {
     // Selecting the page later calls work on is a context, not an act in the page…
-    let c = blind(&simple(
+    assert_blind_access(
         "select_page",
         "Select a page as a context for future tool calls.",
         &[],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+        Access::Read,
+    );
     // …while selecting in the page acts as the user.
-    let c = blind(&simple(
+    assert_blind_access(
         "puppeteer_select",
         "Select an element on the page with Select tag",
         &["selector", "value"],
-    ));
-    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+        Access::Write,
+    );
     // An ambiguous description verb the name repeats as a noun does not replace the name's
     // unambiguous verb.
-    let c = blind(&simple(
+    assert_blind_access(
         "atlas-create-access-list",
         "Allow Ip/CIDR ranges to access your MongoDB Atlas clusters.",
         &[],
-    ));
-    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+        Access::Write,
+    );
     // A verb whose sense its object made a read ("resolves a module name to an ID") lists no
     // change among the tool's operations.
-    let c = blind(&simple(
-        "search_modules",
+    assert_blind_access("search_modules",
         "Resolves a module name to obtain a compatible module_id and returns a list of matching modules.",
-        &[],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+        &[], Access::Read);
     // Storing or clearing credentials writes, whatever the session verb.
-    let c = blind(&simple(
+    assert_blind_access(
         "logout",
         "Log the user out of the host and clear cached credentials.",
         &[],
-    ));
-    assert_eq!(c.access, Access::Write, "{}", c.rationale);
-    let c = blind(&simple("disconnect", "Close the current connection.", &[]));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+        Access::Write,
+    );
+    assert_blind_access(
+        "disconnect",
+        "Close the current connection.",
+        &[],
+        Access::Read,
+    );
 }
 
 #[test]
 fn async_jobs_participles_and_identifier_codes() {
     // Starting work the server finishes later creates a job.
-    let c = blind(&simple(
+    assert_blind_access(
         "detect_installations",
         "Trigger a background scan to detect installations. This operation is asynchronous.",
         &[],
-    ));
-    assert_eq!(c.access, Access::Write, "{}", c.rationale);
+        Access::Write,
+    );
     // "running processes" names which processes; it runs none.
-    let c = blind(&simple(
+    assert_blind_access(
         "list_processes",
         "List running processes",
         &["host"],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+        Access::Read,
+    );
     // A `service_code` is an identifier, not code to run.
-    let c = blind(&simple(
+    assert_blind_access(
         "get_pricing",
         "Get pricing for a service. Run get_service_codes first.",
         &["service_code"],
-    ));
-    assert_eq!(c.access, Access::Read, "{}", c.rationale);
+        Access::Read,
+    );
 }
 
 #[test]

@@ -120,21 +120,15 @@ pub fn own_text(lower: String) -> String {
     if spans.is_empty() {
         return lower;
     }
-    // Each span widened to whole characters, so that blanking keeps the text UTF-8.
-    let spans: Vec<(usize, usize)> = spans
-        .into_iter()
-        .map(|(mut s, mut e)| {
-            while !lower.is_char_boundary(s) {
-                s -= 1;
-            }
-            while !lower.is_char_boundary(e) {
-                e += 1;
-            }
-            (s, e)
-        })
-        .collect();
     let mut out = lower.into_bytes();
-    for (s, e) in spans {
+    for (mut s, mut e) in spans {
+        // Widened to whole characters, so that blanking keeps the text UTF-8.
+        while s > 0 && s < out.len() && (out[s] & 0xC0) == 0x80 {
+            s -= 1;
+        }
+        while e < out.len() && (out[e] & 0xC0) == 0x80 {
+            e += 1;
+        }
         for c in &mut out[s..e] {
             if *c != b'\n' {
                 *c = b' ';

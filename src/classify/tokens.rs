@@ -265,6 +265,8 @@ mod tests {
         // Identifiers built from every kind of boundary, pseudo-randomly.
         let parts = [
             "get", "HTTP", "Request", "_", "-", ".", "ID", "v2", "x", "A", "9", " ", "aB",
+            // Pieces of the CamelCase product names, so both paths meet `camel_word`.
+            "Word", "Press", "Pay", "Pal", "check",
         ];
         let mut seed = 7u64;
         for _ in 0..5000 {
